@@ -17,7 +17,6 @@ export interface OutgoingRecord {
 }
 
 export interface PipelineSource {
-  readonly name: string;
   events(signal: AbortSignal): AsyncIterable<SourceEvent>;
   confirm(position: string): Promise<void>;
 }
@@ -55,6 +54,8 @@ export interface PipelineStats {
 }
 
 export interface PipelineDeps {
+  /** The source's name in the config: the key of its checkpoint. */
+  readonly name: string;
   readonly source: PipelineSource;
   readonly encoder: RecordEncoder;
   readonly sink: RecordSink;
@@ -142,12 +143,12 @@ export class Pipeline {
     this.checkpointing = this.checkpointing.then(async () => {
       const position = this.stats.checkpoint;
       if (position === undefined || position === this.confirmed) return;
-      const { source, store, logger } = this.deps;
-      store.savePosition(source.name, position);
+      const { name, source, store, logger } = this.deps;
+      store.savePosition(name, position);
       await source.confirm(position);
-      store.markConfirmed(source.name, position);
+      store.markConfirmed(name, position);
       this.confirmed = position;
-      logger.debug({ source: source.name, position }, 'checkpoint confirmed');
+      logger.debug({ source: name, position }, 'checkpoint confirmed');
     });
     return this.checkpointing;
   }

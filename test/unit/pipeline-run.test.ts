@@ -9,7 +9,6 @@ function heartbeat(i: number): SourceEvent {
 }
 
 class ListSource implements PipelineSource {
-  readonly name = 'unit';
   pulled = 0;
   readonly confirmed: string[] = [];
   constructor(private readonly count: number) {}
@@ -52,7 +51,7 @@ test('every event is sent in order, and the final checkpoint is the last positio
       log.push(`confirmed ${position}`);
     },
   };
-  const pipeline = new Pipeline({ source, encoder, sink, store, logger: silentLogger() }, {
+  const pipeline = new Pipeline({ name: 'unit', source, encoder, sink, store, logger: silentLogger() }, {
     queue: { maxItems: 100, maxBytes: 1 << 20 },
     maxBatchEvents: 37,
     checkpointIntervalMs: 5,
@@ -68,7 +67,7 @@ test('a sink that does not acknowledge stops reading once the queue and the in-f
   const source = new ListSource(1_000_000);
   const sink = { send: () => new Promise<void>(() => {}) };
   const store = { savePosition() {}, markConfirmed() {} };
-  const pipeline = new Pipeline({ source, encoder, sink, store, logger: silentLogger() }, {
+  const pipeline = new Pipeline({ name: 'unit', source, encoder, sink, store, logger: silentLogger() }, {
     queue: { maxItems: 50, maxBytes: 1 << 20 },
     maxBatchEvents: 10,
     maxInFlightBatches: 2,
@@ -92,7 +91,7 @@ test('a failed send fails the run and nothing past it is checkpointed', async ()
   };
   const saved: string[] = [];
   const store = { savePosition: (_s: string, p: string) => void saved.push(p), markConfirmed() {} };
-  const pipeline = new Pipeline({ source, encoder, sink, store, logger: silentLogger() }, {
+  const pipeline = new Pipeline({ name: 'unit', source, encoder, sink, store, logger: silentLogger() }, {
     queue: { maxItems: 100, maxBytes: 1 << 20 },
     maxBatchEvents: 10,
     maxInFlightBatches: 1,

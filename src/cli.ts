@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `tributary` command line. Each command is a thin shell over a module: it parses flags, loads the config,
+ * calls the module and turns errors into a message with a fix and a non-zero exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { loadConfig } from './config/index.js';
+import { formatReport, runChecks } from './check/index.js';
+import { TributaryError } from './model/errors.js';
+import { createLogger } from './ops/logger.js';
+import { runDaemon } from './daemon/run.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command()
+  .name('tributary')
+  .description('Change-data-capture bridge: PostgreSQL and MySQL/MariaDB row changes as Debezium-compatible Avro events on Kafka.')
+  .version(pkg.version)
+  .showHelpAfterError();
+
+program
+  .command('check')
+  .description('validate the config file and connect to every configured service, reporting each problem with its fix')
+  .requiredOption('-c, --config <file>', 'the YAML configuration file')
+  .option('--timeout <ms>', 'per connection and request', (v) => Number.parseInt(v, 10), 5000)
+  .action(async (options: { config: string; timeout: number }) => {
+    const config = loadConfig(options.config);
+    const report = await runChecks(config, { timeoutMs: options.timeout });
+    process.stdout.write(formatReport(report) + '\n');
+    process.exitCode = report.ok ? 0 : 1;
+  });
+
+program
+  .command('run')
+  .description('stream every configured source to Kafka until SIGTERM or SIGINT')
+  .requiredOption('-c, --config <file>', 'the YAML configuration file')
+  .option('--until-idle <ms>', 'exit once streaming and no change arrived for this long (demos and tests)', (v) => Number.parseInt(v, 10))
+  .action(async (options: { config: string; untilIdle?: number }) => {
+    const config = loadConfig(options.config);
+    const logger = createLogger(config.logging.level);
+    await runDaemon(config, { logger, untilIdleMs: options.untilIdle });
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof TributaryError) {
+    process.stderr.write(`tributary: ${error.describe()}\n`);
+  } else {
+    process.stderr.write(`tributary: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,105 @@
+/**
+ * Source events → Kafka records: Debezium topic naming, schema registration under `<topic>-key` and
+ * `<topic>-value`, Confluent wire framing, and the tombstone that follows every delete. Registration happens once
+ * per table schema version; afterwards encoding a batch costs no I/O.
+ */
+import type avro from 'avsc';
+import type { ChangeEvent, SourceEvent, TransactionEvent } from '../model/change.js';
+import type { TableId, TableSchema } from '../model/schema.js';
+import {
+  AvroEventEncoder,
+  buildTransactionSchemas,
+  encodeTransactionKey,
+  encodeTransactionValue,
+  frame,
+  schemaJson,
+  type SourceKind,
+  type TransactionSchemas,
+} from '../avro/index.js';
+import type { OutgoingRecord, RecordEncoder } from './pipeline.js';
+
+/** What the encoder needs of a schema registry: an id for a schema under a subject. */
+export interface SchemaRegistrar {
+  register(subject: string, schema: string): Promise<number>;
+}
+
+export interface RecordEncoderOptions {
+  readonly kind: SourceKind;
+  readonly topicPrefix: string;
+  /** Emit BEGIN/END records on `<prefix>.transaction`. */
+  readonly transactions: boolean;
+  readonly registry: SchemaRegistrar;
+  readonly clock?: () => number;
+}
+
+interface TableEncoding {
+  readonly topic: string;
+  readonly keyId: number | null;
+  readonly valueId: number;
+}
+
+/** Debezium's topic for a table: `<prefix>.<schema>.<table>` (PostgreSQL) or `<prefix>.<database>.<table>` (MySQL). */
+export function tableTopic(prefix: string, id: TableId): string {
+  return `${prefix}.${id.schema ?? id.database}.${id.table}`;
+}
+
+export class DebeziumRecordEncoder implements RecordEncoder {
+  private readonly avro: AvroEventEncoder;
+  /** Keyed by the schema object: a source hands out a new TableSchema object exactly when the table changed. */
+  private readonly tables = new WeakMap<TableSchema, TableEncoding>();
+  private readonly transactionSchemas: TransactionSchemas;
+  private transactionIds: Promise<{ keyId: number; valueId: number }> | undefined;
+
+  constructor(private readonly options: RecordEncoderOptions) {
+    this.avro = new AvroEventEncoder({ kind: options.kind, clock: options.clock });
+    this.transactionSchemas = buildTransactionSchemas(options.topicPrefix);
+  }
+
+  async encode(events: readonly SourceEvent[]): Promise<OutgoingRecord[]> {
+    const records: OutgoingRecord[] = [];
+    for (const event of events) {
+      if (event.type === 'change') await this.encodeChange(event, records);
+      else if (event.type !== 'heartbeat' && this.options.transactions) await this.encodeTransaction(event, records);
+    }
+    return records;
+  }
+
+  private async encodeChange(event: ChangeEvent, out: OutgoingRecord[]): Promise<void> {
+    const table = this.tables.get(event.schema) ?? (await this.register(event.schema));
+    const keyBytes = table.keyId === null ? null : this.avro.encodeKey(table.topic, event);
+    const key = keyBytes === null || table.keyId === null ? null : frame(table.keyId, keyBytes);
+    out.push({ topic: table.topic, key, value: frame(table.valueId, this.avro.encodeValue(table.topic, event)) });
+    // Debezium follows a delete with a tombstone so that log compaction can drop the key entirely.
+    if (event.op === 'd') out.push({ topic: table.topic, key, value: null });
+  }
+
+  private async register(schema: TableSchema): Promise<TableEncoding> {
+    const topic = tableTopic(this.options.topicPrefix, schema.id);
+    const keyType = this.avro.keyType(topic, schema);
+    const [keyId, valueId] = await Promise.all([
+      keyType === null ? null : this.registerType(`${topic}-key`, keyType),
+      this.registerType(`${topic}-value`, this.avro.valueType(topic, schema)),
+    ]);
+    const encoding = { topic, keyId, valueId };
+    this.tables.set(schema, encoding);
+    return encoding;
+  }
+
+  private registerType(subject: string, type: avro.Type): Promise<number> {
+    return this.options.registry.register(subject, schemaJson(type));
+  }
+
+  private async encodeTransaction(event: TransactionEvent, out: OutgoingRecord[]): Promise<void> {
+    const schemas = this.transactionSchemas;
+    this.transactionIds ??= Promise.all([
+      this.registerType(`${schemas.topic}-key`, schemas.key),
+      this.registerType(`${schemas.topic}-value`, schemas.value),
+    ]).then(([keyId, valueId]) => ({ keyId, valueId }));
+    const { keyId, valueId } = await this.transactionIds;
+    out.push({
+      topic: schemas.topic,
+      key: frame(keyId, encodeTransactionKey(schemas, event)),
+      value: frame(valueId, encodeTransactionValue(schemas, event)),
+    });
+  }
+}
