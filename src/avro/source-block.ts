@@ -1,0 +1,133 @@
+/**
+ * The envelope's `source` block, as Debezium 3.6 builds it: SchemaFactory.sourceInfoSchemaBuilder (common
+ * fields), then PostgresSourceInfoStructMaker or BinlogSourceInfoStructMaker (shared by the MySQL and MariaDB
+ * connectors, which differ only in the record name and `connector` value).
+ */
+import type { SourceInfo } from '../model/change.js';
+import {
+  debeziumEnum,
+  field,
+  optional,
+  primitive,
+  struct,
+  type ConnectField,
+  type ConnectSchema,
+} from './connect-schema.js';
+import type { SourceKind } from './connect-types.js';
+import { AvroValueError } from './errors.js';
+
+/** Every SnapshotRecord constant, lower-cased, in declaration order: the Enum's `allowed` parameter. */
+const SNAPSHOT_VALUES = [
+  'true',
+  'first',
+  'first_in_data_collection',
+  'last_in_data_collection',
+  'last',
+  'false',
+  'incremental',
+];
+
+const str = primitive('string');
+const optStr = primitive('string', true);
+const int64 = primitive('int64');
+const optInt64 = primitive('int64', true);
+
+function commonFields(): ConnectField[] {
+  return [
+    field('version', str),
+    field('connector', str),
+    field('name', str),
+    field('ts_ms', int64),
+    field('snapshot', { ...optional(debeziumEnum(SNAPSHOT_VALUES)), defaultValue: 'false' }),
+    field('db', str),
+    field('sequence', optStr),
+    field('ts_us', optInt64),
+    field('ts_ns', optInt64),
+  ];
+}
+
+export function sourceSchema(kind: SourceKind): ConnectSchema {
+  if (kind === 'postgresql') {
+    return struct(
+      'io.debezium.connector.postgresql.Source',
+      [
+        ...commonFields(),
+        field('schema', str),
+        field('table', str),
+        field('txId', optInt64),
+        field('lsn', optInt64),
+        field('xmin', optInt64),
+        field('origin', optStr),
+        field('origin_lsn', optInt64),
+      ],
+      { version: 1 },
+    );
+  }
+  return struct(
+    `io.debezium.connector.${kind}.Source`,
+    [
+      ...commonFields(),
+      field('table', optStr),
+      field('server_id', int64),
+      field('gtid', optStr),
+      field('file', str),
+      field('pos', int64),
+      field('row', primitive('int32')),
+      field('thread', optInt64),
+      field('query', optStr),
+    ],
+    { version: 1 },
+  );
+}
+
+/**
+ * The Avro value of the source block. `version` is what the `version` field reports (Debezium puts its own
+ * release there). ts_us/ts_ns derive from the millisecond commit time, the only precision the model carries.
+ */
+export function sourceValue(kind: SourceKind, info: SourceInfo, version: string): Record<string, unknown> {
+  const tsMs = BigInt(info.tsMs);
+  const common = {
+    version,
+    connector: kind,
+    name: info.name,
+    ts_ms: tsMs,
+    snapshot: info.snapshot,
+    db: info.db,
+  };
+  const timestamps = { ts_us: tsMs * 1000n, ts_ns: tsMs * 1_000_000n };
+  if (kind === 'postgresql') {
+    if (info.connector !== 'postgresql') throw mismatch(kind, info);
+    return {
+      ...common,
+      sequence: info.sequence,
+      ...timestamps,
+      schema: info.schema,
+      table: info.table,
+      txId: info.txId,
+      lsn: info.lsn,
+      xmin: info.xmin,
+      origin: null,
+      origin_lsn: null,
+    };
+  }
+  if (info.connector !== 'mysql') throw mismatch(kind, info);
+  return {
+    ...common,
+    sequence: null,
+    ...timestamps,
+    table: info.table,
+    server_id: info.serverId,
+    gtid: info.gtid,
+    file: info.file,
+    pos: info.pos,
+    row: info.row,
+    thread: info.thread,
+    query: info.query,
+  };
+}
+
+function mismatch(kind: SourceKind, info: SourceInfo): AvroValueError {
+  return new AvroValueError(`a ${info.connector} source block cannot be written with the ${kind} envelope schema`, {
+    fix: 'this is a bug: the encoder must be built for the same source kind as the events it encodes',
+  });
+}
