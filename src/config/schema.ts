@@ -198,7 +198,6 @@ const kafkaSchema = z.strictObject({
       compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
       lingerMs: int(0, 60_000).default(5),
       batchBytes: int(1024, 1_073_741_824).default(1_048_576),
-      maxInFlight: int(1, 100).default(5),
     })
     .prefault({}),
   topics: z

@@ -59,7 +59,7 @@ describe('loadConfig: valid files', () => {
     assert.equal(source.snapshotChunkRows, 10_000);
     assert.equal(source.transactions, false);
     assert.equal(source.truncate, true);
-    assert.deepEqual(config.kafka.producer, { compression: 'lz4', lingerMs: 5, batchBytes: 1_048_576, maxInFlight: 5 });
+    assert.deepEqual(config.kafka.producer, { compression: 'lz4', lingerMs: 5, batchBytes: 1_048_576 });
     assert.deepEqual(config.kafka.topics, { partitions: 1, replicationFactor: 1, autoCreate: true });
     assert.equal(config.kafka.clientId, 'tributary');
     assert.deepEqual(config.registry, { mode: 'embedded', listen: { host: '127.0.0.1', port: 8081 }, url: 'http://127.0.0.1:8081' });
