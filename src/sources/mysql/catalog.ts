@@ -1,0 +1,149 @@
+/**
+ * Table schemas: read from information_schema (column order, types, nullability, primary key, MariaDB's JSON
+ * check constraints), or from a binlog table map when the catalog no longer describes the rows being read
+ * (an ALTER TABLE committed after them). The configured column filter and key apply to both.
+ */
+import type mysql from 'mysql2/promise';
+import type { Column, TableId, TableSchema } from '../../model/schema.js';
+import { ConfigError, SourceError } from '../../model/errors.js';
+import { fieldTypeOf, type ColumnDescription } from './types.js';
+import type { QueryConnection } from './connection.js';
+
+export interface MysqlTableConfig {
+  /** `database.table`. */
+  readonly name: string;
+  readonly columns?: { readonly include?: readonly string[]; readonly exclude?: readonly string[] };
+  /** Key columns for a table without a primary key (or to override it). */
+  readonly key?: readonly string[];
+}
+
+export interface CatalogColumn extends ColumnDescription {
+  readonly nullable: boolean;
+}
+
+/** A table as the server describes it, before the configured filters. */
+export interface CatalogTable {
+  readonly id: TableId;
+  readonly columns: readonly CatalogColumn[];
+  readonly primaryKey: readonly string[];
+}
+
+export function parseTableName(name: string): TableId {
+  const parts = name.split('.');
+  if (parts.length !== 2 || parts.some((p) => p === '')) {
+    throw new ConfigError(`table "${name}" must be written database.table`, { fix: `write the table as <database>.${parts.at(-1) ?? name}` });
+  }
+  return { database: parts[0]!, table: parts[1]! };
+}
+
+export async function readCatalogTable(connection: QueryConnection, id: TableId): Promise<CatalogTable> {
+  const [columns] = await connection.query<mysql.RowDataPacket[]>(
+    `SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [id.database, id.table],
+  );
+  if (columns.length === 0) {
+    throw new SourceError(`table ${id.database}.${id.table} does not exist or the source user cannot see it`, {
+      fix: `create the table, grant SELECT on it to the source user, or remove it from the source's tables`,
+    });
+  }
+  const [keys] = await connection.query<mysql.RowDataPacket[]>(
+    `SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
+    [id.database, id.table],
+  );
+  const jsonColumns = await mariadbJsonColumns(connection, id);
+  return {
+    id,
+    primaryKey: keys.map((k) => String(k.COLUMN_NAME)),
+    columns: columns.map((c) => ({
+      name: String(c.COLUMN_NAME),
+      columnType: String(c.COLUMN_TYPE),
+      nullable: c.IS_NULLABLE === 'YES',
+      json: String(c.DATA_TYPE).toLowerCase() === 'json' || jsonColumns.has(String(c.COLUMN_NAME)),
+    })),
+  };
+}
+
+/** MariaDB writes a JSON column as LONGTEXT CHECK (json_valid(`col`)); that constraint is the only trace. */
+async function mariadbJsonColumns(connection: QueryConnection, id: TableId): Promise<Set<string>> {
+  try {
+    const [rows] = await connection.query<mysql.RowDataPacket[]>(
+      `SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`,
+      [id.database, id.table],
+    );
+    const names = new Set<string>();
+    for (const row of rows) {
+      const match = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(row.CHECK_CLAUSE).trim());
+      if (match !== null) names.add(match[1]!.replace(/``/g, '`'));
+    }
+    return names;
+  } catch {
+    return new Set(); // MySQL before 8.0.16 has no CHECK_CONSTRAINTS; its JSON has a type of its own anyway
+  }
+}
+
+/**
+ * Applies the configured column filter and key to a catalog table. `strict` (the catalog, at start) rejects
+ * configured columns the table lacks; a binlog-era version of the table may simply not have them yet.
+ */
+export function buildTableSchema(table: CatalogTable, config: MysqlTableConfig, strict = true): TableSchema {
+  const name = `${table.id.database}.${table.id.table}`;
+  const known = new Set(table.columns.map((c) => c.name));
+  const include = config.columns?.include;
+  const exclude = new Set(config.columns?.exclude ?? []);
+  for (const listed of [...(include ?? []), ...exclude]) {
+    if (strict && !known.has(listed)) {
+      throw new ConfigError(`column ${listed} listed for table ${name} does not exist`, {
+        fix: `use one of: ${[...known].join(', ')}`,
+      });
+    }
+  }
+  const kept = table.columns.filter((c) => (include === undefined || include.includes(c.name)) && !exclude.has(c.name));
+  const columns: Column[] = kept.map((c) => ({
+    name: c.name,
+    type: fieldTypeOf(name, c),
+    nullable: c.nullable,
+    sourceType: c.columnType,
+  }));
+  const key = (config.key ?? table.primaryKey).filter((k) => strict || columns.some((c) => c.name === k));
+  for (const k of key) {
+    if (!columns.some((c) => c.name === k)) {
+      throw new ConfigError(`key column ${k} of table ${name} is not among the captured columns`, {
+        fix: `capture ${k} (columns.include/exclude) or set key: to other columns of ${name}`,
+      });
+    }
+  }
+  return { id: table.id, columns, key: [...key] };
+}
+
+/**
+ * The description that fits rows read from the binlog: the catalog when it agrees column for column with the
+ * table map (same names, same neutral types), else the table map itself, which is what the rows were written
+ * with. The fallback cannot know nullability (every column is taken as nullable) nor JSON-ness of MariaDB text
+ * columns (taken from a same-named catalog column).
+ */
+export function reconcileWithBinlog(catalog: CatalogTable, binlog: readonly ColumnDescription[], primaryKey: readonly string[] | undefined): CatalogTable {
+  const name = `${catalog.id.database}.${catalog.id.table}`;
+  const agrees =
+    catalog.columns.length === binlog.length &&
+    catalog.columns.every((c, i) => {
+      const b = binlog[i]!;
+      if (b.name !== c.name) return false;
+      const fromCatalog = fieldTypeOf(name, { ...c, json: false });
+      const fromBinlog = fieldTypeOf(name, b);
+      return JSON.stringify(fromCatalog) === JSON.stringify(fromBinlog);
+    });
+  if (agrees) return catalog;
+  const byName = new Map(catalog.columns.map((c) => [c.name, c]));
+  return {
+    id: catalog.id,
+    primaryKey: primaryKey ?? catalog.primaryKey.filter((k) => binlog.some((b) => b.name === k)),
+    columns: binlog.map((b) => ({
+      name: b.name,
+      columnType: b.columnType,
+      nullable: true,
+      json: byName.get(b.name)?.json === true && /text$/i.test(b.columnType),
+    })),
+  };
+}

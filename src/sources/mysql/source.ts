@@ -1,0 +1,151 @@
+/**
+ * The MySQL/MariaDB source: checks the server, snapshots the captured tables if asked to, then streams the
+ * binlog from the snapshot's position (or from the saved checkpoint).
+ */
+import type mysql from 'mysql2/promise';
+import type { Logger } from '../../ops/logger.js';
+import type { SourceEvent } from '../../model/change.js';
+import { SourceError } from '../../model/errors.js';
+import type { Source, SnapshotProgressStore } from '../source.js';
+import { assertServerFit, currentGtids, openQueryConnection, readServerInfo, type MysqlConnectionConfig, type QueryConnection } from './connection.js';
+import { buildTableSchema, parseTableName, readCatalogTable, type MysqlTableConfig } from './catalog.js';
+import { missingBinlogError } from './errors.js';
+import { parseCheckpoint, type MysqlCheckpoint } from './position.js';
+import { readSnapshot } from './snapshot.js';
+import { streamBinlog } from './stream.js';
+
+export interface MysqlSourceOptions {
+  readonly name: string;
+  /** Written into `source.name` of every event; defaults to `name`. */
+  readonly topicPrefix?: string;
+  readonly connection: MysqlConnectionConfig;
+  /** Our replica id, unique among the server's replicas. */
+  readonly serverId: number;
+  /** Resume by GTID rather than by binlog file and offset. */
+  readonly gtid: boolean;
+  readonly tables: readonly MysqlTableConfig[];
+  readonly snapshot: 'initial' | 'never' | 'initial_only';
+  readonly snapshotChunkRows: number;
+  readonly transactions: boolean;
+  /** Emit TRUNCATE TABLE as op 't' events (default true). */
+  readonly truncate?: boolean;
+  /** The checkpoint to resume from (a position string this source handed out). */
+  readonly startPosition?: string;
+  readonly progress: SnapshotProgressStore;
+  readonly logger: Logger;
+  readonly clock?: () => number;
+  readonly heartbeatMs?: number;
+  /** Binlog events buffered before the socket is paused. */
+  readonly highWater?: number;
+}
+
+export class MysqlSource implements Source {
+  readonly name: string;
+  private catalog: QueryConnection | null = null;
+  private confirmed: MysqlCheckpoint | null = null;
+  private snapshotPending = false;
+  private readonly clock: () => number;
+  private readonly closing = new AbortController();
+
+  constructor(private readonly options: MysqlSourceOptions) {
+    this.name = options.name;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async *events(outer: AbortSignal): AsyncGenerator<SourceEvent> {
+    const { options } = this;
+    const signal = AbortSignal.any([outer, this.closing.signal]);
+    const logger = options.logger.child({ source: options.name });
+    const catalog = await openQueryConnection(options.connection);
+    this.catalog = catalog;
+    const info = await readServerInfo(catalog);
+    assertServerFit(info, options.gtid);
+    for (const table of options.tables) buildTableSchema(await readCatalogTable(catalog, parseTableName(table.name)), table);
+    logger.info({ version: info.version, flavor: info.flavor }, 'MySQL source connected');
+
+    const saved = options.startPosition === undefined ? undefined : parseCheckpoint(options.startPosition);
+    let from: MysqlCheckpoint;
+    if (saved !== undefined && (saved.snapshot !== true || options.snapshot === 'never')) {
+      from = { ...saved, snapshot: undefined } as MysqlCheckpoint;
+      if (!(options.gtid && from.gtids !== null)) await this.assertBinlogAvailable(from);
+    } else if (options.snapshot === 'never') {
+      from = await this.binlogEnd(info.flavor);
+    } else {
+      if (saved?.snapshot === true) logger.warn('the previous snapshot did not finish; snapshotting again');
+      this.snapshotPending = true;
+      from = yield* readSnapshot({
+        connection: options.connection,
+        flavor: info.flavor,
+        sourceName: options.name,
+        serverName: options.topicPrefix ?? options.name,
+        serverId: info.serverId,
+        tables: options.tables,
+        chunkRows: options.snapshotChunkRows,
+        progress: options.progress,
+        clock: this.clock,
+        logger,
+        signal,
+      });
+      if (options.snapshot === 'initial_only') return;
+    }
+    logger.info({ file: from.file, pos: from.pos, gtids: from.gtids, skip: from.skip }, 'streaming the binlog');
+    yield* streamBinlog(
+      {
+        connection: options.connection,
+        catalog,
+        serverName: options.topicPrefix ?? options.name,
+        replicaServerId: options.serverId,
+        serverId: info.serverId,
+        tables: options.tables,
+        gtid: options.gtid,
+        transactions: options.transactions,
+        truncate: options.truncate ?? true,
+        checksum: info.variables.binlog_checksum?.toUpperCase() === 'CRC32',
+        from,
+        clock: this.clock,
+        logger,
+        ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+        ...(options.highWater === undefined ? {} : { highWater: options.highWater }),
+      },
+      signal,
+    );
+  }
+
+  /** MySQL keeps no replica state for us: remembering the position (and finishing the snapshot record) is all. */
+  async confirm(position: string): Promise<void> {
+    const checkpoint = parseCheckpoint(position);
+    this.confirmed = checkpoint;
+    if (this.snapshotPending && checkpoint.snapshot !== true) {
+      this.snapshotPending = false;
+      const state = await this.options.progress.getSnapshot(this.options.name);
+      if (state !== undefined) await this.options.progress.saveSnapshot(this.options.name, { ...state, completed: true });
+    }
+  }
+
+  /** The last confirmed checkpoint, for diagnostics. */
+  get confirmedPosition(): MysqlCheckpoint | null {
+    return this.confirmed;
+  }
+
+  /** Stops a running stream (its generator returns) and closes the connections. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    const catalog = this.catalog;
+    this.catalog = null;
+    await catalog?.end().catch(() => catalog.destroy());
+  }
+
+  private async binlogEnd(flavor: 'mariadb' | 'mysql'): Promise<MysqlCheckpoint> {
+    const catalog = this.catalog!;
+    const [rows] = await catalog.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
+    const row = rows[0];
+    if (row === undefined) throw new SourceError('SHOW MASTER STATUS returned nothing: the binary log is off', { fix: 'enable log_bin in my.cnf and restart the server' });
+    return { file: String(row.File), pos: Number(row.Position), gtids: await currentGtids(catalog, flavor), skip: 0 };
+  }
+
+  private async assertBinlogAvailable(from: MysqlCheckpoint): Promise<void> {
+    const [rows] = await this.catalog!.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
+    const problem = missingBinlogError(rows.map((r) => String(r.Log_name)), from.file);
+    if (problem !== null) throw problem;
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * Binlog events → neutral SourceEvents, in commit order: row changes with their table schema version and
+ * MySQL source block, transaction boundaries, heartbeats, and for each event the checkpoint to resume after it.
+ * A lost connection is reopened at the current transaction's start, skipping the rows already delivered.
+ */
+import type { Logger } from '../../ops/logger.js';
+import { backoffDelay, isRetriable, sleep } from '../../ops/retry.js';
+import type { ChangeEvent, MysqlSourceInfo, Op, SourceEvent } from '../../model/change.js';
+import { qualifiedName, type TableSchema } from '../../model/schema.js';
+import { invariant } from '../../model/errors.js';
+import { BinlogClient, type BinlogStart, type RawBinlogEvent } from './binlog-client.js';
+import type { MysqlConnectionConfig, QueryConnection } from './connection.js';
+import { buildTableSchema, parseTableName, readCatalogTable, reconcileWithBinlog, type MysqlTableConfig } from './catalog.js';
+import { advanceGtids, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
+import { toRow } from './types.js';
+
+export interface StreamOptions {
+  readonly connection: MysqlConnectionConfig;
+  /** Used for information_schema look-ups while streaming. */
+  readonly catalog: QueryConnection;
+  readonly serverName: string;
+  readonly replicaServerId: number;
+  /** server_id of the source server, for events whose GTID does not name the originating server. */
+  readonly serverId: bigint;
+  readonly tables: readonly MysqlTableConfig[];
+  /** Resume by GTID (when the checkpoint has GTIDs) rather than by file and offset. */
+  readonly gtid: boolean;
+  readonly transactions: boolean;
+  /** Emit TRUNCATE TABLE of a captured table as an op 't' event. */
+  readonly truncate?: boolean;
+  /** binlog_checksum = CRC32 on the server. */
+  readonly checksum: boolean;
+  readonly from: MysqlCheckpoint;
+  readonly clock: () => number;
+  readonly logger: Logger;
+  readonly heartbeatMs?: number;
+  readonly highWater?: number;
+  readonly maxReconnects?: number;
+}
+
+interface TableVersion {
+  readonly signature: string;
+  readonly schema: TableSchema;
+}
+
+interface Transaction {
+  readonly start: MysqlCheckpoint;
+  readonly gtid: string | null;
+  readonly id: string;
+  /** Captured row images seen so far, delivered or skipped. */
+  rows: number;
+  began: boolean;
+  totalOrder: bigint;
+  readonly counts: Map<string, number>;
+  thread: bigint | null;
+  /** Opened by BEGIN (or a MariaDB GTID without FL_STANDALONE): only COMMIT or ROLLBACK closes it. */
+  explicit: boolean;
+}
+
+/** Streams from `options.from` until `signal` aborts or a permanent error is thrown. */
+export async function* streamBinlog(options: StreamOptions, signal: AbortSignal): AsyncGenerator<SourceEvent> {
+  const state = new StreamState(options);
+  let failures = 0;
+  while (!signal.aborted) {
+    const client = new BinlogClient({
+      connection: options.connection,
+      replicaServerId: options.replicaServerId,
+      start: state.resumeStart(),
+      tables: tablesByDatabase(options.tables),
+      heartbeatMs: options.heartbeatMs ?? 10_000,
+      highWater: options.highWater ?? 2_000,
+      checksum: options.checksum,
+    });
+    client.start();
+    try {
+      while (true) {
+        const raw = await client.next(signal);
+        failures = 0;
+        yield* await state.handle(raw);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      if (!isRetriable(error) || failures >= (options.maxReconnects ?? 10)) throw error;
+      const delay = backoffDelay(failures++, { initialDelayMs: 500, maxDelayMs: 30_000 });
+      options.logger.warn({ err: error, delayMs: delay }, 'binlog connection lost; reconnecting');
+      state.prepareReconnect();
+      await sleep(delay, signal).catch(() => undefined);
+    } finally {
+      await client.stop();
+    }
+  }
+}
+
+function tablesByDatabase(tables: readonly MysqlTableConfig[]): Record<string, string[]> {
+  const byDb: Record<string, string[]> = {};
+  for (const t of tables) {
+    const id = parseTableName(t.name);
+    (byDb[id.database] ??= []).push(id.table);
+  }
+  return byDb;
+}
+
+/** What outlives a binlog connection: positions, the open transaction and table schema versions. Exported for tests. */
+export class StreamState {
+  private file: string;
+  /** Where the last committed transaction ended. */
+  private committed: MysqlCheckpoint;
+  private lastEnd: number;
+  private tx: Transaction | null = null;
+  /** Rows to drop at the start of the first transaction read (a resume mid-transaction). */
+  private skip: number;
+  /** Set by a reconnect mid-transaction: the replayed transaction continues the interrupted one. */
+  private continuing: Transaction | null = null;
+  private readonly tableIds = new Map<number, TableSchema | null>();
+  private readonly versions = new Map<string, TableVersion>();
+  private readonly configs: Map<string, MysqlTableConfig>;
+  private lastIdleHeartbeat = 0;
+
+  constructor(private readonly options: StreamOptions) {
+    this.file = options.from.file;
+    this.committed = { file: options.from.file, pos: options.from.pos, gtids: options.from.gtids, skip: 0 };
+    this.lastEnd = options.from.pos;
+    this.skip = options.from.skip;
+    this.configs = new Map(options.tables.map((t) => [t.name, t]));
+  }
+
+  resumeStart(): BinlogStart {
+    const at = this.continuing?.start ?? this.committed;
+    // An empty GTID position would ask for the server's whole history: only a non-empty one says where we are.
+    if (this.options.gtid && at.gtids !== null && at.gtids !== '') return { gtids: at.gtids };
+    return { file: at.file, pos: at.pos };
+  }
+
+  prepareReconnect(): void {
+    if (this.tx !== null) {
+      this.continuing = this.tx;
+      this.skip = this.tx.rows;
+    }
+    this.tx = null;
+    this.tableIds.clear();
+  }
+
+  async handle(raw: RawBinlogEvent): Promise<SourceEvent[]> {
+    const name = raw.getEventName();
+    const start = raw.eventStart ?? this.lastEnd;
+    if (raw.nextPosition > 0) this.lastEnd = raw.nextPosition;
+    switch (name) {
+      case 'rotate':
+        this.file = raw.binlogName!;
+        this.lastEnd = raw.position!;
+        if (this.tx === null) this.committed = { ...this.committed, file: this.file, pos: raw.position! };
+        return [];
+      case 'mariadbgtid':
+        this.begin(raw.gtid ?? null, start);
+        this.tx!.explicit = raw.standalone === false;
+        return [];
+      case 'gtid':
+        this.begin(raw.gtid ?? null, start);
+        return [];
+      case 'query':
+        return this.query(raw, start);
+      case 'tablemap':
+        await this.tableMap(raw);
+        return [];
+      case 'writerows':
+      case 'updaterows':
+      case 'deleterows':
+        return this.rows(raw, name === 'writerows' ? 'c' : name === 'updaterows' ? 'u' : 'd', start);
+      case 'xid':
+        return this.commit(raw);
+      case 'heartbeat':
+        return this.tx === null ? [{ type: 'heartbeat', position: serializeCheckpoint(this.committed) }] : [];
+      default:
+        return [];
+    }
+  }
+
+  private begin(gtid: string | null, at: number): void {
+    const start: MysqlCheckpoint = { ...this.committed, file: this.file, pos: at };
+    const continuing = this.continuing;
+    this.continuing = null;
+    if (continuing !== null && continuing.start.file === start.file && continuing.start.pos === start.pos) {
+      this.tx = { ...continuing, rows: 0, counts: continuing.counts };
+      return;
+    }
+    this.tx = {
+      start,
+      gtid,
+      id: gtid ?? `file=${this.file},pos=${at}`,
+      rows: 0,
+      began: false,
+      totalOrder: 0n,
+      counts: new Map(),
+      thread: null,
+      explicit: false,
+    };
+  }
+
+  private async query(raw: RawBinlogEvent, at: number): Promise<SourceEvent[]> {
+    const sql = (raw.query ?? '').trim().toUpperCase();
+    if (sql === 'BEGIN' || sql.startsWith('XA START')) {
+      if (this.tx === null) this.begin(raw.gtid ?? null, at);
+      this.tx!.explicit = true;
+      this.tx!.thread = raw.slaveProxyId === undefined ? null : BigInt(raw.slaveProxyId);
+      return [];
+    }
+    const closes = /^(COMMIT|ROLLBACK|XA (COMMIT|ROLLBACK|PREPARE))\b/.test(sql) && !/^ROLLBACK\s+TO\b/.test(sql);
+    // Inside BEGIN…COMMIT, statements such as SAVEPOINT are part of the transaction.
+    if (this.tx?.explicit === true && !closes) return [];
+    // DDL and other standalone statements commit on their own; the next table map shows any change in columns.
+    const truncated = this.options.truncate === false ? undefined : truncatedTable(raw.query ?? '', raw.schema);
+    const config = truncated === undefined ? undefined : this.configs.get(truncated);
+    const thread = raw.slaveProxyId === undefined ? null : BigInt(raw.slaveProxyId);
+    const gtid = this.tx?.gtid ?? raw.gtid ?? null;
+    const committed = this.commit(raw);
+    if (config === undefined) return committed;
+    const schema = this.versions.get(config.name)?.schema ?? buildTableSchema(await readCatalogTable(this.options.catalog, parseTableName(config.name)), config);
+    const truncate: ChangeEvent = {
+      type: 'change',
+      op: 't',
+      schema,
+      before: null,
+      after: null,
+      source: this.sourceInfo(schema, raw, gtid, at, 0, thread),
+      transaction: null,
+      position: serializeCheckpoint(this.committed),
+    };
+    return [truncate, ...committed];
+  }
+
+  private async tableMap(raw: RawBinlogEvent): Promise<void> {
+    const entry = raw.tableMap?.[raw.tableId!];
+    invariant(entry !== undefined, `table map event without table ${raw.tableId}`);
+    const name = `${entry.parentSchema}.${entry.tableName}`;
+    const config = this.configs.get(name);
+    if (config === undefined) {
+      this.tableIds.set(raw.tableId!, null);
+      return;
+    }
+    const binlogColumns = entry.columnSchemas.map((c) => ({ name: c.COLUMN_NAME, columnType: c.COLUMN_TYPE }));
+    const primaryKey = raw.primaryKey?.map((i) => binlogColumns[i]!.name);
+    const signature = JSON.stringify([binlogColumns, primaryKey]);
+    let version = this.versions.get(name);
+    if (version === undefined || version.signature !== signature) {
+      const catalog = await readCatalogTable(this.options.catalog, parseTableName(name));
+      const fitting = reconcileWithBinlog(catalog, binlogColumns, primaryKey);
+      version = { signature, schema: buildTableSchema(fitting, config, fitting === catalog) };
+      this.versions.set(name, version);
+      this.options.logger.info({ table: name, columns: version.schema.columns.length }, 'table schema version');
+    }
+    this.tableIds.set(raw.tableId!, version.schema);
+  }
+
+  private rows(raw: RawBinlogEvent, op: Op, at: number): SourceEvent[] {
+    const schema = this.tableIds.get(raw.tableId!);
+    if (schema === null || schema === undefined) return [];
+    if (this.tx === null) this.begin(raw.gtid ?? null, at); // a non-transactional table outside BEGIN…COMMIT
+    const tx = this.tx!;
+    const events: SourceEvent[] = [];
+    const images = raw.rows ?? [];
+    for (let i = 0; i < images.length; i++) {
+      tx.rows++;
+      if (this.skip > 0) {
+        this.skip--;
+        continue;
+      }
+      if (this.options.transactions && !tx.began) {
+        tx.began = true;
+        events.push({ type: 'begin', id: tx.id, tsMs: raw.timestamp, position: serializeCheckpoint({ ...tx.start, skip: tx.rows - 1 }) });
+      }
+      const image = images[i]!;
+      const [before, after] =
+        op === 'u'
+          ? [(image as { before: Record<string, unknown> }).before, (image as { after: Record<string, unknown> }).after]
+          : op === 'd'
+            ? [image as Record<string, unknown>, null]
+            : [null, image as Record<string, unknown>];
+      const tableName = qualifiedName(schema.id);
+      const count = (tx.counts.get(tableName) ?? 0) + 1;
+      tx.counts.set(tableName, count);
+      tx.totalOrder++;
+      const source = this.sourceInfo(schema, raw, tx.gtid, at, i, tx.thread);
+      const event: ChangeEvent = {
+        type: 'change',
+        op,
+        schema,
+        before: before === null ? null : toRow(schema.columns, before),
+        after: after === null ? null : toRow(schema.columns, after),
+        source,
+        transaction: this.options.transactions ? { id: tx.id, totalOrder: tx.totalOrder, dataCollectionOrder: BigInt(count) } : null,
+        position: serializeCheckpoint({ ...tx.start, skip: tx.rows }),
+      };
+      events.push(event);
+    }
+    return events;
+  }
+
+  private sourceInfo(schema: TableSchema, raw: RawBinlogEvent, gtid: string | null, at: number, row: number, thread: bigint | null): MysqlSourceInfo {
+    return {
+      connector: 'mysql',
+      name: this.options.serverName,
+      tsMs: raw.timestamp,
+      snapshot: 'false',
+      db: schema.id.database,
+      table: schema.id.table,
+      serverId: serverIdOf(gtid, this.options.serverId),
+      gtid,
+      file: this.file,
+      pos: BigInt(at),
+      row,
+      thread,
+      query: null,
+    };
+  }
+
+  private commit(raw: RawBinlogEvent): SourceEvent[] {
+    const tx = this.tx;
+    const gtid = tx?.gtid ?? raw.gtid ?? null;
+    const gtids = this.committed.gtids !== null && gtid !== null ? advanceGtids(this.committed.gtids, gtid) : this.committed.gtids;
+    this.committed = { file: this.file, pos: raw.nextPosition, gtids, skip: 0 };
+    this.tx = null;
+    this.skip = 0;
+    const position = serializeCheckpoint(this.committed);
+    if (tx !== null && tx.began) {
+      return [{ type: 'end', id: tx.id, tsMs: raw.timestamp, counts: new Map(tx.counts), position }];
+    }
+    // Commits without delivered events still move the checkpoint on, but at most once a second.
+    const now = this.options.clock();
+    if ((tx !== null && tx.totalOrder > 0n) || now - this.lastIdleHeartbeat >= 1_000) {
+      this.lastIdleHeartbeat = now;
+      return [{ type: 'heartbeat', position }];
+    }
+    return [];
+  }
+}
+
+/** `db.table` of a TRUNCATE [TABLE] statement, qualified with the statement's default database if need be. */
+export function truncatedTable(sql: string, defaultDatabase: string | undefined): string | undefined {
+  const identifier = '(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)';
+  const match = new RegExp(`^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(?:${identifier}\\s*\\.\\s*)?${identifier}\\s*;?\\s*$`, 'i').exec(sql);
+  if (match === null) return undefined;
+  const unquote = (name: string): string => (name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name);
+  const database = match[1] === undefined ? defaultDatabase : unquote(match[1]);
+  return database === undefined || database === '' ? undefined : `${database}.${unquote(match[2]!)}`;
+}
+
+/** The originating server id: MariaDB GTIDs carry it (`domain-server-seq`); otherwise the source server's. */
+function serverIdOf(gtid: string | null, fallback: bigint): bigint {
+  const match = gtid === null ? null : /^\d+-(\d+)-\d+$/.exec(gtid);
+  return match === null ? fallback : BigInt(match[1]!);
+}

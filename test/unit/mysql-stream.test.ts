@@ -1,0 +1,170 @@
+/**
+ * StreamState over binlog events zongji decoded from MariaDB 10.11 (captured into mysql-zongji-events.json):
+ * a two-row INSERT transaction, an UPDATE, a DELETE, ALTER TABLE … ADD COLUMN extra, and an INSERT after it.
+ * The catalog is a stand-in that, like the real server by then, already describes the altered table.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { ChangeEvent, MysqlSourceInfo, SourceEvent } from '../../src/model/change.js';
+import { silentLogger } from '../../src/ops/logger.js';
+import type { RawBinlogEvent } from '../../src/sources/mysql/binlog-client.js';
+import type { QueryConnection } from '../../src/sources/mysql/connection.js';
+import { parseCheckpoint, serializeCheckpoint, type MysqlCheckpoint } from '../../src/sources/mysql/position.js';
+import { StreamState, truncatedTable, type StreamOptions } from '../../src/sources/mysql/stream.js';
+
+type Captured = Omit<RawBinlogEvent, 'getEventName'> & { name: string };
+
+const captured = (
+  JSON.parse(readFileSync(new URL('./mysql-zongji-events.json', import.meta.url), 'utf8'), (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && 'hex' in v ? Buffer.from((v as { hex: string }).hex, 'hex') : v,
+  ) as Captured[]
+).map((e): RawBinlogEvent => ({ ...e, getEventName: () => e.name }));
+
+const CURRENT_COLUMNS = [
+  ['id', 'int(11)', 'int', 'NO'],
+  ['extra', 'int(11)', 'int', 'NO'],
+  ['name', 'varchar(20)', 'varchar', 'NO'],
+  ['amount', 'decimal(10,2)', 'decimal', 'YES'],
+  ['at', 'datetime(6)', 'datetime', 'YES'],
+  ['data', 'blob', 'blob', 'YES'],
+].map(([COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE]) => ({ COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE }));
+
+const catalog = {
+  async query(sql: string) {
+    if (sql.includes('information_schema.COLUMNS')) return [CURRENT_COLUMNS, []];
+    if (sql.includes('KEY_COLUMN_USAGE')) return [[{ COLUMN_NAME: 'id' }], []];
+    return [[], []];
+  },
+} as unknown as QueryConnection;
+
+const rotate = captured[0]!;
+const START: MysqlCheckpoint = { file: rotate.binlogName!, pos: rotate.position!, gtids: '0-1-226', skip: 0 };
+
+function state(overrides: Partial<StreamOptions> = {}): StreamState {
+  let now = 0;
+  return new StreamState({
+    connection: { host: 'unused', user: 'unused' },
+    catalog,
+    serverName: 'shop',
+    replicaServerId: 99,
+    serverId: 1n,
+    tables: [{ name: 'test.fixture_s' }],
+    gtid: true,
+    transactions: true,
+    checksum: true,
+    from: START,
+    clock: () => (now += 1_000), // a second between calls: idle heartbeats are never held back
+    logger: silentLogger(),
+    ...overrides,
+  });
+}
+
+async function run(s: StreamState, events: readonly RawBinlogEvent[]): Promise<SourceEvent[]> {
+  const out: SourceEvent[] = [];
+  for (const e of events) out.push(...(await s.handle(e)));
+  return out;
+}
+
+const changes = (events: SourceEvent[]): ChangeEvent[] => events.filter((e): e is ChangeEvent => e.type === 'change');
+
+test('captured events become changes, transaction boundaries and schema versions', async () => {
+  const out = await run(state(), captured);
+  assert.deepEqual(
+    out.map((e) => (e.type === 'change' ? e.op : e.type)),
+    ['begin', 'c', 'c', 'end', 'begin', 'u', 'end', 'begin', 'd', 'end', 'heartbeat', 'begin', 'c', 'end'],
+  );
+  const [c1, c2, u, d, c3] = changes(out);
+  assert.deepEqual(c1!.after, { id: 1, name: 'héllo', amount: '12.34', at: 1704164645123456n, data: new Uint8Array([0, 0xff]) });
+  assert.deepEqual(c2!.after, { id: 2, name: 'b', amount: null, at: null, data: null });
+  assert.deepEqual(u!.before?.amount, '12.34');
+  assert.deepEqual(u!.after?.amount, '-0.50');
+  assert.deepEqual(d!.before?.id, 2);
+  // Rows written before the ALTER use the table map's columns, not the catalog's current ones.
+  assert.deepEqual(c1!.schema.columns.map((c) => c.name), ['id', 'name', 'amount', 'at', 'data']);
+  assert.deepEqual(c1!.schema.key, ['id']);
+  assert.deepEqual(c3!.schema.columns.map((c) => [c.name, c.nullable]), [
+    ['id', false],
+    ['extra', false],
+    ['name', false],
+    ['amount', true],
+    ['at', true],
+    ['data', true],
+  ]);
+  assert.deepEqual(c3!.after, { id: 3, extra: 7, name: 'c', amount: null, at: null, data: null });
+  assert.equal(c1!.schema, d!.schema, 'one schema version until the table changes');
+
+  const source = c1!.source as MysqlSourceInfo;
+  assert.equal(source.gtid, '0-1-227');
+  assert.equal(source.serverId, 1n);
+  assert.equal(source.file, START.file);
+  assert.equal(source.row, 0);
+  assert.equal((c2!.source as MysqlSourceInfo).row, 1);
+  assert.equal(c1!.transaction?.id, '0-1-227');
+  assert.deepEqual([c1!.transaction?.totalOrder, c2!.transaction?.totalOrder], [1n, 2n]);
+
+  const end = out[3]!;
+  assert.ok(end.type === 'end');
+  assert.deepEqual([...end.counts!], [['test.fixture_s', 2]]);
+  assert.deepEqual(parseCheckpoint(c1!.position), { ...START, skip: 1 });
+  assert.deepEqual(parseCheckpoint(c2!.position), { ...START, skip: 2 });
+  const afterFirst = parseCheckpoint(end.position);
+  assert.deepEqual(afterFirst, { file: START.file, pos: captured[4]!.nextPosition, gtids: '0-1-227', skip: 0 });
+  assert.deepEqual(parseCheckpoint(u!.position), { ...afterFirst, pos: captured[5]!.eventStart!, skip: 1 });
+  const last = parseCheckpoint(out.at(-1)!.position);
+  assert.equal(last.gtids, '0-1-231');
+});
+
+test('a resume mid-transaction drops the rows already delivered and nothing else', async () => {
+  const out = await run(state({ from: { ...START, skip: 1 } }), captured);
+  const ids = changes(out).map((e) => (e.after ?? e.before)!.id);
+  assert.deepEqual(ids, [2, 1, 2, 3]);
+});
+
+test('after a reconnect mid-transaction the replayed transaction continues without repeating begin or rows', async () => {
+  const s = state();
+  const first = await run(s, captured.slice(0, 4)); // rotate, gtid, table map, the two-row insert
+  s.prepareReconnect();
+  assert.deepEqual(s.resumeStart(), { gtids: '0-1-226' });
+  const second = await run(s, captured);
+  assert.deepEqual(first.map((e) => e.type), ['begin', 'change', 'change']);
+  assert.deepEqual(second.slice(0, 2).map((e) => e.type), ['end', 'begin']);
+  const end = second[0]!;
+  assert.ok(end.type === 'end');
+  assert.deepEqual([...end.counts!], [['test.fixture_s', 2]]);
+  assert.equal(changes(second).length, 3);
+});
+
+test('without GTIDs, or with an empty GTID position, the stream resumes by file and offset', () => {
+  assert.deepEqual(state({ gtid: false }).resumeStart(), { file: START.file, pos: START.pos });
+  assert.deepEqual(state({ from: { ...START, gtids: '' } }).resumeStart(), { file: START.file, pos: START.pos });
+  assert.equal(serializeCheckpoint(START).includes('"skip":0'), true);
+});
+
+test('without transaction metadata, commits become heartbeats and changes carry no transaction', async () => {
+  const out = await run(state({ transactions: false }), captured);
+  assert.ok(out.every((e) => e.type === 'change' || e.type === 'heartbeat'));
+  assert.ok(changes(out).every((e) => e.transaction === null));
+  assert.equal(out.filter((e) => e.type === 'heartbeat').length, 5);
+});
+
+test('statements inside BEGIN…COMMIT, such as SAVEPOINT, do not end the transaction', async () => {
+  const gtid = captured[1]!;
+  const savepoint: RawBinlogEvent = { ...gtid, query: 'SAVEPOINT `a`', getEventName: () => 'query' };
+  const out = await run(state(), [rotate, gtid, savepoint, ...captured.slice(2, 5)]);
+  assert.deepEqual(out.map((e) => (e.type === 'change' ? e.op : e.type)), ['begin', 'c', 'c', 'end']);
+  assert.equal(new Set(changes(out).map((e) => e.transaction?.id)).size, 1);
+});
+
+test('TRUNCATE statements name their table, qualified by the default database when they do not', () => {
+  const cases: [string, string | undefined, string | undefined][] = [
+    ['TRUNCATE TABLE orders', 'shop', 'shop.orders'],
+    ['truncate orders', 'shop', 'shop.orders'],
+    ['TRUNCATE TABLE `other`.`my``table`', 'shop', 'other.my`table'],
+    ['TRUNCATE TABLE other . orders;', undefined, 'other.orders'],
+    ['TRUNCATE TABLE orders', undefined, undefined],
+    ['CREATE TABLE truncate_log (id INT)', 'shop', undefined],
+    ['DELETE FROM orders', 'shop', undefined],
+  ];
+  for (const [sql, db, expected] of cases) assert.equal(truncatedTable(sql, db), expected, sql);
+});
