@@ -35,11 +35,10 @@ program
   .command('run')
   .description('stream every configured source to Kafka until SIGTERM or SIGINT')
   .requiredOption('-c, --config <file>', 'the YAML configuration file')
-  .option('--until-idle <ms>', 'exit once streaming and no change arrived for this long (demos and tests)', (v) => Number.parseInt(v, 10))
-  .action(async (options: { config: string; untilIdle?: number }) => {
+  .action(async (options: { config: string }) => {
     const config = loadConfig(options.config);
     const logger = createLogger(config.logging.level);
-    await runDaemon(config, { logger, untilIdleMs: options.untilIdle });
+    await runDaemon(config, { logger });
   });
 
 try {

@@ -17,8 +17,6 @@ import { registrySchemaStore, snapshotProgressStore } from './store-adapters.js'
 
 export interface DaemonOptions {
   readonly logger: Logger;
-  /** Stop once no event arrived for this long (demos and tests); absent = run until signalled. */
-  readonly untilIdleMs?: number;
   /** Stops the daemon like SIGTERM does; signals are handled as well. */
   readonly signal?: AbortSignal;
 }
@@ -59,21 +57,16 @@ export async function runDaemon(config: Config, options: DaemonOptions): Promise
       const queue = { maxItems: config.pipeline.queue.maxEvents, maxBytes: config.pipeline.queue.maxBytes };
       return new Pipeline({ name: sourceConfig.name, source, encoder, sink, store, logger }, { queue });
     });
-    const idle = options.untilIdleMs === undefined ? undefined : stopWhenIdle(pipelines, options.untilIdleMs, stop, logger);
     logger.info({ sources: config.sources.map((s) => s.name), registry: registryUrl }, 'tributary started');
-    try {
-      await Promise.all(
-        pipelines.map((pipeline) =>
-          pipeline.run(stop.signal).catch((error: unknown) => {
-            // One failed source stops the others cleanly, so every checkpoint is written before the exit.
-            stop.abort(error);
-            throw error;
-          }),
-        ),
-      );
-    } finally {
-      if (idle !== undefined) clearInterval(idle);
-    }
+    await Promise.all(
+      pipelines.map((pipeline) =>
+        pipeline.run(stop.signal).catch((error: unknown) => {
+          // One failed source stops the others cleanly, so every checkpoint is written before the exit.
+          stop.abort(error);
+          throw error;
+        }),
+      ),
+    );
     logger.info({ events: pipelines.reduce((sum, p) => sum + p.stats.events, 0) }, 'tributary stopped');
   } finally {
     detachSignals();
@@ -92,7 +85,7 @@ async function startRegistry(config: Config, store: CheckpointStore, logger: Log
     host: registry.listen.host,
     port: registry.listen.port,
     store: registrySchemaStore(store),
-    logger: logger.child({ component: 'registry' }),
+    logger,
   });
   cleanup.push(() => server.close());
   return registry.url ?? server.url;
@@ -117,19 +110,4 @@ function handleSignals(stop: AbortController, shutdownTimeoutMs: number, logger:
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   };
-}
-
-function stopWhenIdle(pipelines: readonly Pipeline[], idleMs: number, stop: AbortController, logger: Logger): NodeJS.Timeout {
-  let last = -1;
-  let since = Date.now();
-  return setInterval(() => {
-    const events = pipelines.reduce((sum, p) => sum + p.stats.events, 0);
-    if (events !== last) {
-      last = events;
-      since = Date.now();
-    } else if (Date.now() - since >= idleMs && events > 0) {
-      logger.info({ events, idleMs }, 'idle: stopping');
-      stop.abort(new Error('idle'));
-    }
-  }, Math.min(500, idleMs));
 }

@@ -47,7 +47,7 @@ export async function* readSnapshot(options: SnapshotOptions): AsyncGenerator<So
     const duringSnapshot = serializeCheckpoint({ ...streamFrom, snapshot: true });
     await options.progress.clear(options.sourceName);
     await options.progress.saveSnapshot(options.sourceName, { consistentPoint: serializeCheckpoint(streamFrom), completed: false });
-    options.logger.info({ source: options.sourceName, file: point.file, pos: point.pos, gtids: point.gtids }, 'snapshot started');
+    options.logger.info({ file: point.file, pos: point.pos, gtids: point.gtids }, 'snapshot started');
 
     let pending: ChangeEvent | null = null;
     for (const tableConfig of options.tables) {
@@ -63,7 +63,7 @@ export async function* readSnapshot(options: SnapshotOptions): AsyncGenerator<So
         await options.progress.saveTable(options.sourceName, tableConfig.name, { lastKey: chunk.lastKey, rows, done: false });
       }
       await options.progress.saveTable(options.sourceName, tableConfig.name, { lastKey: null, rows, done: true });
-      options.logger.info({ source: options.sourceName, table: tableConfig.name, rows }, 'snapshot of table done');
+      options.logger.info({ table: tableConfig.name, rows }, 'snapshot of table done');
     }
     await connection.query('COMMIT');
     const streamPosition = serializeCheckpoint(streamFrom);

@@ -55,7 +55,7 @@ export class MysqlSource implements Source {
   async *events(outer: AbortSignal): AsyncGenerator<SourceEvent> {
     const { options } = this;
     const signal = AbortSignal.any([outer, this.closing.signal]);
-    const logger = options.logger.child({ source: options.name });
+    const logger = options.logger;
     const catalog = await openQueryConnection(options.connection);
     this.catalog = catalog;
     const info = await readServerInfo(catalog);
