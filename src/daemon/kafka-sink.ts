@@ -18,6 +18,8 @@ export function kafkaSettings(kafka: Config['kafka']): KafkaSettings {
 
 export class TopicCreatingSink implements RecordSink {
   private readonly known = new Set<string>();
+  /** Topic creation is async; chaining it keeps producer.send calls in the order send() was called. */
+  private ordered: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly producer: KafkaProducer,
@@ -25,9 +27,10 @@ export class TopicCreatingSink implements RecordSink {
     private readonly topics: Config['kafka']['topics'],
   ) {}
 
-  async send(records: OutgoingRecord[]): Promise<void> {
-    if (this.topics.autoCreate) await this.createMissing(records);
-    await this.producer.send(records);
+  send(records: OutgoingRecord[]): Promise<void> {
+    if (!this.topics.autoCreate) return this.producer.send(records);
+    const ready = (this.ordered = this.ordered.then(() => this.createMissing(records)));
+    return ready.then(() => this.producer.send(records));
   }
 
   private async createMissing(records: readonly OutgoingRecord[]): Promise<void> {
