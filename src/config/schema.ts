@@ -250,7 +250,8 @@ const configObjectSchema = z.strictObject({
   logging: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),
-  http: z.strictObject({ host: nonEmpty().default('127.0.0.1'), port: port().default(9464) }).prefault({}),
+  // Port 0 takes an ephemeral port (the log says which): for several daemons on one host, as in tests.
+  http: z.strictObject({ host: nonEmpty().default('127.0.0.1'), port: int(0, 65_535).default(9464) }).prefault({}),
 });
 
 type ParsedConfig = z.output<typeof configObjectSchema>;

@@ -7,12 +7,13 @@ import type { Config } from '../config/index.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { createKafkaProducer } from '../kafka/producer.js';
 import type { Logger } from '../ops/logger.js';
-import { Pipeline } from '../pipeline/pipeline.js';
-import { DebeziumRecordEncoder } from '../pipeline/record-encoder.js';
+import { ReadinessTracker } from '../ops/health.js';
+import { startOpsServer } from '../ops/http.js';
+import { TributaryMetrics } from '../ops/metrics.js';
 import { createRegistryClient } from '../registry/client.js';
 import { startEmbeddedRegistry } from '../registry/server.js';
 import { kafkaSettings, TopicCreatingSink } from './kafka-sink.js';
-import { createSource } from './sources.js';
+import { runSource } from './source-runner.js';
 import { registrySchemaStore, snapshotProgressStore } from './store-adapters.js';
 
 export interface DaemonOptions {
@@ -29,6 +30,14 @@ export async function runDaemon(config: Config, options: DaemonOptions): Promise
   const detachSignals = handleSignals(stop, config.pipeline.shutdownTimeoutMs, logger);
   options.signal?.addEventListener('abort', () => stop.abort(options.signal?.reason), { once: true });
   try {
+    const metrics = new TributaryMetrics();
+    const readiness = new ReadinessTracker(
+      config.sources.map((s) => s.name),
+      { onChange: (name, state) => metrics.source(name).state(state) },
+    );
+    // Pushed early so it closes last: /readyz and /metrics keep answering while the pipelines drain.
+    const ops = await startOpsServer({ ...config.http, metrics, readiness: () => readiness.report(), logger });
+    cleanup.push(() => ops.close());
     const registryUrl = await startRegistry(config, store, logger, cleanup);
     const registry = createRegistryClient({
       url: registryUrl,
@@ -39,35 +48,22 @@ export async function runDaemon(config: Config, options: DaemonOptions): Promise
     const producer = createKafkaProducer(settings, logger);
     cleanup.push(() => producer.close());
     const sink = new TopicCreatingSink(producer, settings, config.kafka.topics);
-
     const progress = snapshotProgressStore(store);
-    const pipelines = config.sources.map((sourceConfig, index) => {
-      const source = createSource(sourceConfig, index, {
-        progress,
-        logger,
-        startPosition: store.getPosition(sourceConfig.name)?.position,
-      });
-      cleanup.push(() => source.close());
-      const encoder = new DebeziumRecordEncoder({
-        kind: sourceConfig.kind === 'postgres' ? 'postgresql' : 'mysql',
-        topicPrefix: sourceConfig.topicPrefix,
-        transactions: sourceConfig.transactions,
-        registry,
-      });
-      const queue = { maxItems: config.pipeline.queue.maxEvents, maxBytes: config.pipeline.queue.maxBytes };
-      return new Pipeline({ name: sourceConfig.name, source, encoder, sink, store, logger }, { queue });
-    });
-    logger.info({ sources: config.sources.map((s) => s.name), registry: registryUrl }, 'tributary started');
+
+    logger.info({ sources: config.sources.map((s) => s.name), registry: registryUrl, ops: ops.url }, 'tributary started');
     await Promise.all(
-      pipelines.map((pipeline) =>
-        pipeline.run(stop.signal).catch((error: unknown) => {
-          // One failed source stops the others cleanly, so every checkpoint is written before the exit.
+      config.sources.map((source, index) =>
+        runSource(
+          { config, index, store, progress, registry, sink, logger, metrics: metrics.source(source.name), report: readiness.reporter(source.name) },
+          stop.signal,
+        ).catch((error: unknown) => {
+          // A permanent failure stops the other sources cleanly, so every checkpoint is written before the exit.
           stop.abort(error);
           throw error;
         }),
       ),
     );
-    logger.info({ events: pipelines.reduce((sum, p) => sum + p.stats.events, 0) }, 'tributary stopped');
+    logger.info('tributary stopped');
   } finally {
     detachSignals();
     for (const close of cleanup.reverse()) {

@@ -37,6 +37,7 @@ export function writeDaemonConfig(sources: unknown[], registryUrl: string, extra
     registry: { mode: 'external', url: registryUrl },
     checkpoint: { path: path.join(dir, 'tributary.db') },
     logging: { level: 'info' },
+    http: { port: 0 },
     ...extra,
   };
   const file = path.join(dir, 'tributary.yaml');
