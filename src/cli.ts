@@ -4,12 +4,14 @@
  * calls the module and turns errors into a message with a fix and a non-zero exit code.
  */
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadConfig } from './config/index.js';
 import { formatReport, runChecks } from './check/index.js';
 import { TributaryError } from './model/errors.js';
 import { createLogger } from './ops/logger.js';
 import { runDaemon } from './daemon/run.js';
+import { collectStatus, formatStatus, formatStatusJson } from './status/index.js';
+import { runReplay } from './replay/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -39,6 +41,32 @@ program
     const config = loadConfig(options.config);
     const logger = createLogger(config.logging.level);
     await runDaemon(config, { logger });
+  });
+
+program
+  .command('status')
+  .description('per source: stored and confirmed positions, slot retained WAL or binlog distance, snapshot progress, lake snapshot ages')
+  .requiredOption('-c, --config <file>', 'the YAML configuration file')
+  .option('--json', 'machine-readable output')
+  .option('--timeout <ms>', 'per connection and query', (v) => Number.parseInt(v, 10), 5000)
+  .action(async (options: { config: string; json?: boolean; timeout: number }) => {
+    const report = await collectStatus(loadConfig(options.config), { timeoutMs: options.timeout });
+    process.stdout.write((options.json ? formatStatusJson(report) : formatStatus(report)) + '\n');
+    process.exitCode = report.ok ? 0 : 1;
+  });
+
+program
+  .command('replay')
+  .description("re-emit one table's rows onto Kafka as Debezium snapshot read events (op r), resumable")
+  .requiredOption('-c, --config <file>', 'the YAML configuration file')
+  .requiredOption('--table <name>', 'schema.table / database.table as in the config, or <source>.<schema>.<table>')
+  .addOption(new Option('--from <where>', 'where the rows come from').choices(['database']).default('database'))
+  .option('--to-topic <name>', "target topic (default: the table's live topic)")
+  .option('--rate <rows>', 'rows per second at most', (v) => Number(v))
+  .action(async (options: { config: string; table: string; from: 'database'; toTopic?: string; rate?: number }) => {
+    const config = loadConfig(options.config);
+    const result = await runReplay(config, { ...options, logger: createLogger(config.logging.level) });
+    process.exitCode = result.completed ? 0 : 130;
   });
 
 try {

@@ -8,19 +8,55 @@ import { toAvroSchema, type AvroSchemaJson } from './avro-data.js';
 import { plainJson, printJavaJson } from './java-json.js';
 import { AvroSchemaError } from './errors.js';
 
+const MIN_LONG = -(2n ** 63n);
+const MAX_LONG = 2n ** 63n - 1n;
+
 /** Reads and writes every Avro long as a bigint, so int64 values survive the full signed 64-bit range. */
-const bigintLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: (json: unknown) => BigInt(json as string | number),
-  toJSON: (n: bigint) => (Number.isSafeInteger(Number(n)) ? Number(n) : n.toString()),
-  isValid: (n: unknown) => typeof n === 'bigint' && n >= -(2n ** 63n) && n < 2n ** 63n,
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
+const bigintLong = withDirectWrite(
+  avro.types.LongType.__with({
+    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+    toBuffer: (n: bigint) => {
+      const buf = Buffer.alloc(8);
+      buf.writeBigInt64LE(n);
+      return buf;
+    },
+    fromJSON: (json: unknown) => BigInt(json as string | number),
+    toJSON: (n: bigint) => (Number.isSafeInteger(Number(n)) ? Number(n) : n.toString()),
+    isValid: (n: unknown) => typeof n === 'bigint' && n >= MIN_LONG && n <= MAX_LONG,
+    compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+  }),
+);
+
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  writeLong(n: number): void;
+}
+
+/**
+ * avsc's custom long writes through an 8-byte Buffer per value (toBuffer, then re-packing it as a varint), the
+ * biggest allocation per event. This writes the zigzag varint straight from the bigint: through avsc's own
+ * number path while the value is a safe integer (every realistic id, LSN and timestamp), bit by bit beyond.
+ */
+function withDirectWrite(frozen: avro.Type): avro.Type {
+  const type = Object.create(frozen) as avro.Type & { _write(tap: Tap, n: unknown): void };
+  const isValid = (frozen as unknown as { _isValid(n: unknown): boolean })._isValid;
+  Object.defineProperty(type, '_write', {
+    value: (tap: Tap, n: unknown): void => {
+      if (typeof n === 'bigint' && n >= -0xfffffffffffffn && n <= 0xfffffffffffffn) return tap.writeLong(Number(n));
+      if (!isValid(n)) throw new Error(`invalid "long": ${String(n)}`);
+      const big = n as bigint;
+      let zigzag = big >= 0n ? big << 1n : ((-big) << 1n) - 1n;
+      const { buf } = tap;
+      while (zigzag > 0x7fn) {
+        buf[tap.pos++] = Number(zigzag & 0x7fn) | 0x80;
+        zigzag >>= 7n;
+      }
+      buf[tap.pos++] = Number(zigzag);
+    },
+  });
+  return Object.freeze(type);
+}
 
 function isObjectLong(schema: avro.Schema): boolean {
   return typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long';

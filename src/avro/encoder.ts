@@ -10,6 +10,8 @@ import { envelopeConnectSchema, keyColumns, keyConnectSchema } from './envelope.
 import { avroTypeFor } from './avro-type.js';
 import { sourceValue } from './source-block.js';
 import { rowToAvro, type ValueContext } from './values.js';
+import { timestampTriples } from './timestamps.js';
+import { encodeFramed } from './wire.js';
 
 /** The Debezium release whose event format this reproduces; the default for the source block's `version`. */
 export const DEBEZIUM_FORMAT_VERSION = '3.6.1.Final';
@@ -37,23 +39,30 @@ export interface EnvelopeOptions {
   readonly nowMs: number;
 }
 
+const processingTimestamps = timestampTriples();
+
 /** Avro bytes of the envelope for a change event. */
 export function encodeValue(type: avro.Type, event: ChangeEvent, kind: SourceKind, options: EnvelopeOptions): Buffer {
+  return type.toBuffer(envelopeValue(event, kind, options));
+}
+
+/** The envelope as the JavaScript value avsc writes. */
+function envelopeValue(event: ChangeEvent, kind: SourceKind, options: EnvelopeOptions): Record<string, unknown> {
   const ctx = valueContext(event.schema, kind);
   const row = (r: Row | null) => (r === null ? null : rowToAvro(event.schema.columns, r, ctx));
-  const now = BigInt(options.nowMs);
+  const now = processingTimestamps(options.nowMs);
   const tx = event.transaction;
-  return type.toBuffer({
+  return {
     before: row(event.before),
     after: row(event.after),
     source: sourceValue(kind, event.source, options.version),
     transaction:
       tx === null ? null : { id: tx.id, total_order: tx.totalOrder, data_collection_order: tx.dataCollectionOrder },
     op: event.op,
-    ts_ms: now,
-    ts_us: now * 1000n,
-    ts_ns: now * 1_000_000n,
-  });
+    ts_ms: now.ms,
+    ts_us: now.us,
+    ts_ns: now.ns,
+  };
 }
 
 function valueContext(table: TableSchema, kind: SourceKind): ValueContext {
@@ -107,6 +116,12 @@ export class AvroEventEncoder {
       version: this.version,
       nowMs: this.clock(),
     });
+  }
+
+  /** encodeValue in Confluent's wire format under `schemaId`, written in one pass. */
+  encodeFramedValue(topic: string, event: ChangeEvent, schemaId: number): Buffer {
+    const options = { version: this.version, nowMs: this.clock() };
+    return encodeFramed(this.valueType(topic, event.schema), schemaId, envelopeValue(event, this.options.kind, options));
   }
 
   private typesFor(topic: string, table: TableSchema): { key: avro.Type | null; value: avro.Type } {

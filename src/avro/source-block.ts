@@ -15,6 +15,7 @@ import {
 } from './connect-schema.js';
 import type { SourceKind } from './connect-types.js';
 import { AvroValueError } from './errors.js';
+import { timestampTriples } from './timestamps.js';
 
 /** Every SnapshotRecord constant, lower-cased, in declaration order: the Enum's `allowed` parameter. */
 const SNAPSHOT_VALUES = [
@@ -84,23 +85,23 @@ export function sourceSchema(kind: SourceKind): ConnectSchema {
  * The Avro value of the source block. `version` is what the `version` field reports (Debezium puts its own
  * release there). ts_us/ts_ns derive from the millisecond commit time, the only precision the model carries.
  */
+const commitTimestamps = timestampTriples();
+
 export function sourceValue(kind: SourceKind, info: SourceInfo, version: string): Record<string, unknown> {
-  const tsMs = BigInt(info.tsMs);
-  const common = {
-    version,
-    connector: kind,
-    name: info.name,
-    ts_ms: tsMs,
-    snapshot: info.snapshot,
-    db: info.db,
-  };
-  const timestamps = { ts_us: tsMs * 1000n, ts_ns: tsMs * 1_000_000n };
+  // One object literal per kind, no spreads: this runs for every event.
+  const ts = commitTimestamps(info.tsMs);
   if (kind === 'postgresql') {
     if (info.connector !== 'postgresql') throw mismatch(kind, info);
     return {
-      ...common,
+      version,
+      connector: kind,
+      name: info.name,
+      ts_ms: ts.ms,
+      snapshot: info.snapshot,
+      db: info.db,
       sequence: info.sequence,
-      ...timestamps,
+      ts_us: ts.us,
+      ts_ns: ts.ns,
       schema: info.schema,
       table: info.table,
       txId: info.txId,
@@ -112,9 +113,15 @@ export function sourceValue(kind: SourceKind, info: SourceInfo, version: string)
   }
   if (info.connector !== 'mysql') throw mismatch(kind, info);
   return {
-    ...common,
+    version,
+    connector: kind,
+    name: info.name,
+    ts_ms: ts.ms,
+    snapshot: info.snapshot,
+    db: info.db,
     sequence: null,
-    ...timestamps,
+    ts_us: ts.us,
+    ts_ns: ts.ns,
     table: info.table,
     server_id: info.serverId,
     gtid: info.gtid,

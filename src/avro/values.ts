@@ -43,12 +43,33 @@ export function rowToAvro(columns: readonly ColumnWithDefault[], row: Row, ctx: 
 export type ColumnWithDefault = Column & { readonly defaultValue?: Value };
 
 export function columnToAvro(column: ColumnWithDefault, value: Value, ctx: ValueContext): unknown {
-  const where = `${ctx.table}.${column.name}`;
   if (value === null) {
     if (column.nullable) return null;
     const fallbackValue = columnDefaultToAvro(column, ctx);
     return fallbackValue === null ? fallback(column.type, ctx.mode) : fallbackValue;
   }
+  // The common kinds first, without building the column's name for error messages: this runs per column per event.
+  switch (column.type.kind) {
+    case 'int64':
+      if (typeof value === 'bigint') return value;
+      break;
+    case 'int32':
+      if (typeof value === 'number' && Number.isInteger(value)) return value;
+      break;
+    case 'string':
+    case 'timestamptz':
+      if (typeof value === 'string') return value;
+      break;
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      break;
+    case 'float64':
+      if (typeof value === 'number') return value;
+      break;
+    default:
+      break;
+  }
+  const where = `${ctx.table}.${column.name}`;
   if (value === UNAVAILABLE) return unavailable(column.type, where);
   return convert(column.type, value, ctx.mode, where);
 }
@@ -234,9 +255,9 @@ export function decimalBytes(text: string, scale: number, where: string): Buffer
     });
   }
   let unscaled = parsed.unscaled;
-  if (scale >= parsed.scale) {
+  if (scale > parsed.scale) {
     unscaled *= 10n ** BigInt(scale - parsed.scale);
-  } else {
+  } else if (scale < parsed.scale) {
     // Fewer digits than written are fine only if the dropped ones are zeros: never round.
     const divisor = 10n ** BigInt(parsed.scale - scale);
     if (unscaled % divisor !== 0n) {
@@ -267,8 +288,19 @@ function variableScaleDecimal(text: string, where: string): { scale: number; val
   return { scale, value: twosComplement(unscaled) };
 }
 
+const SIX_BYTE_LIMIT = 2n ** 47n;
+
 /** Minimal big-endian two's complement, as java.math.BigInteger.toByteArray. */
 export function twosComplement(value: bigint): Buffer {
+  // Up to 6 bytes Buffer writes the number itself; beyond, through hex text.
+  if (value >= -SIX_BYTE_LIMIT && value < SIX_BYTE_LIMIT) {
+    const n = Number(value);
+    let bytes = 1;
+    while (n >= 2 ** (8 * bytes - 1) || n < -(2 ** (8 * bytes - 1))) bytes++;
+    const out = Buffer.allocUnsafe(bytes);
+    out.writeIntBE(n, 0, bytes);
+    return out;
+  }
   const magnitude = value < 0n ? -value - 1n : value;
   const bitLength = magnitude === 0n ? 0 : magnitude.toString(2).length;
   const bytes = Math.floor(bitLength / 8) + 1;

@@ -31,6 +31,7 @@ function postgresSource(config: PostgresSourceConfig, index: number, deps: Sourc
     truncate: config.truncate,
     transactions: config.transactions,
     heartbeatIntervalMs: config.heartbeat.intervalMs,
+    heartbeatQuery: config.heartbeat.query,
     startPosition: deps.startPosition,
     progress: deps.progress,
     logger,

@@ -35,18 +35,33 @@ export class BoundedQueue<T> {
     return this.bytes;
   }
 
+  /** Adds the item at once if there is room (and the queue is open); false means call `put` and wait. */
+  offer(item: T, bytes: number): boolean {
+    if (this.closed || this.isFullFor(bytes)) return false;
+    this.push(item, bytes);
+    return true;
+  }
+
   /** Resolves true once the item is in the queue, waiting while it is full; false if the queue was closed. */
   async put(item: T, bytes: number): Promise<boolean> {
-    while (!this.closed && this.size > 0 && (this.size >= this.limits.maxItems || this.bytes + bytes > this.limits.maxBytes)) {
+    while (!this.closed && this.isFullFor(bytes)) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
     if (this.closed) return false;
+    this.push(item, bytes);
+    return true;
+  }
+
+  private isFullFor(bytes: number): boolean {
+    return this.size > 0 && (this.size >= this.limits.maxItems || this.bytes + bytes > this.limits.maxBytes);
+  }
+
+  private push(item: T, bytes: number): void {
     this.entries.push({ item, bytes });
     this.bytes += bytes;
     const waiter = this.itemWaiter;
     this.itemWaiter = undefined;
     waiter?.();
-    return true;
   }
 
   /**

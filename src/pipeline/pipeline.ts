@@ -105,7 +105,9 @@ export class Pipeline {
 
   private async read(signal: AbortSignal): Promise<void> {
     for await (const event of this.deps.source.events(signal)) {
-      if (!(await this.queue.put(event, estimateEventBytes(event))) || signal.aborted) break;
+      const bytes = estimateEventBytes(event);
+      // Most events find room: offer() spares them the promise that waiting for space costs.
+      if ((!this.queue.offer(event, bytes) && !(await this.queue.put(event, bytes))) || signal.aborted) break;
     }
   }
 

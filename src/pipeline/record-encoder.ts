@@ -5,7 +5,7 @@
  */
 import type avro from 'avsc';
 import type { ChangeEvent, SourceEvent, TransactionEvent } from '../model/change.js';
-import type { TableId, TableSchema } from '../model/schema.js';
+import { qualifiedName, type TableId, type TableSchema } from '../model/schema.js';
 import {
   AvroEventEncoder,
   buildTransactionSchemas,
@@ -43,12 +43,51 @@ export function tableTopic(prefix: string, id: TableId): string {
   return `${prefix}.${id.schema ?? id.database}.${id.table}`;
 }
 
+/**
+ * Debezium counts the delete and the create of a key-changing update as two events of their transaction: each has
+ * its own total_order and data_collection_order, and END counts both. Sources count the update once, so the
+ * transaction's later events and its END are shifted by the splits made so far.
+ */
+class TransactionSplits {
+  private id: string | null = null;
+  private total = 0n;
+  private readonly perTable = new Map<string, bigint>();
+
+  shift(event: ChangeEvent): ChangeEvent {
+    const tx = event.transaction;
+    if (tx === null || tx.id !== this.id) return event;
+    const table = this.perTable.get(qualifiedName(event.schema.id)) ?? 0n;
+    return { ...event, transaction: { ...tx, totalOrder: tx.totalOrder + this.total, dataCollectionOrder: tx.dataCollectionOrder + table } };
+  }
+
+  add(event: ChangeEvent): void {
+    const tx = event.transaction;
+    if (tx === null) return;
+    if (tx.id !== this.id) {
+      this.id = tx.id;
+      this.total = 0n;
+      this.perTable.clear();
+    }
+    const table = qualifiedName(event.schema.id);
+    this.total++;
+    this.perTable.set(table, (this.perTable.get(table) ?? 0n) + 1n);
+  }
+
+  counted(event: TransactionEvent): TransactionEvent {
+    if (event.type !== 'end' || event.id !== this.id || event.counts === undefined) return event;
+    const counts = new Map(event.counts);
+    for (const [table, extra] of this.perTable) counts.set(table, (counts.get(table) ?? 0) + Number(extra));
+    return { ...event, counts };
+  }
+}
+
 export class DebeziumRecordEncoder implements RecordEncoder {
   private readonly avro: AvroEventEncoder;
   /** Keyed by the schema object: a source hands out a new TableSchema object exactly when the table changed. */
   private readonly tables = new WeakMap<TableSchema, TableEncoding>();
   private readonly transactionSchemas: TransactionSchemas;
   private transactionIds: Promise<{ keyId: number; valueId: number }> | undefined;
+  private readonly splits = new TransactionSplits();
 
   constructor(private readonly options: RecordEncoderOptions) {
     this.avro = new AvroEventEncoder({ kind: options.kind, clock: options.clock });
@@ -67,8 +106,23 @@ export class DebeziumRecordEncoder implements RecordEncoder {
   private async encodeChange(event: ChangeEvent, out: OutgoingRecord[]): Promise<void> {
     const table = this.tables.get(event.schema) ?? (await this.register(event.schema));
     const keyBytes = table.keyId === null ? null : this.avro.encodeKey(table.topic, event);
+    // Debezium (RelationalChangeRecordEmitter) turns an update that changes the key into a delete of the old key
+    // (with its tombstone) and a create of the new one, so compacted topics drop the old key.
+    if (event.op === 'u' && event.before !== null && keyBytes !== null) {
+      const oldKey = this.avro.encodeKey(table.topic, { ...event, op: 'd' });
+      if (oldKey !== null && !oldKey.equals(keyBytes)) {
+        this.encodeRecord(table, { ...this.splits.shift(event), op: 'd', after: null }, frame(table.keyId!, oldKey), out);
+        this.splits.add(event);
+        this.encodeRecord(table, { ...this.splits.shift(event), op: 'c', before: null }, frame(table.keyId!, keyBytes), out);
+        return;
+      }
+    }
     const key = keyBytes === null || table.keyId === null ? null : frame(table.keyId, keyBytes);
-    out.push({ topic: table.topic, key, value: frame(table.valueId, this.avro.encodeValue(table.topic, event)) });
+    this.encodeRecord(table, this.splits.shift(event), key, out);
+  }
+
+  private encodeRecord(table: TableEncoding, event: ChangeEvent, key: Buffer | null, out: OutgoingRecord[]): void {
+    out.push({ topic: table.topic, key, value: this.avro.encodeFramedValue(table.topic, event, table.valueId) });
     // Debezium follows a delete with a tombstone so that log compaction can drop the key entirely.
     if (event.op === 'd') out.push({ topic: table.topic, key, value: null });
   }
@@ -99,7 +153,7 @@ export class DebeziumRecordEncoder implements RecordEncoder {
     out.push({
       topic: schemas.topic,
       key: frame(keyId, encodeTransactionKey(schemas, event)),
-      value: frame(valueId, encodeTransactionValue(schemas, event)),
+      value: frame(valueId, encodeTransactionValue(schemas, this.splits.counted(event))),
     });
   }
 }

@@ -50,7 +50,7 @@ test('insert, update and delete stream in commit order with transaction boundari
     const pair = events.filter((event) => event.type !== 'heartbeat').slice(3, 7);
     const [begin, insert, update, end] = pair as [TransactionEvent, ChangeEvent, ChangeEvent, TransactionEvent];
     assert.equal(begin.id, end.id);
-    assert.deepEqual(end.counts, new Map([[`test.public.${table}`, 2]]));
+    assert.deepEqual(end.counts, new Map([[`public.${table}`, 2]]));
     assert.deepEqual(insert.transaction, { id: begin.id, totalOrder: 1n, dataCollectionOrder: 1n });
     assert.deepEqual(update.transaction, { id: begin.id, totalOrder: 2n, dataCollectionOrder: 2n });
     const [insertInfo, updateInfo] = [insert.source, update.source] as [PostgresSourceInfo, PostgresSourceInfo];

@@ -43,8 +43,9 @@ test('the catalog describes binlog rows only when it agrees column for column', 
   ];
   const fitted = reconcileWithBinlog(TABLE, older, ['id']);
   assert.notEqual(fitted, TABLE);
+  // Nullability and JSON-ness from the same-named catalog column; a primary key column is NOT NULL.
   assert.deepEqual(fitted.columns, [
-    { name: 'id', columnType: 'int', nullable: true, json: false },
+    { name: 'id', columnType: 'int', nullable: false, json: false },
     { name: 'note', columnType: 'longtext', nullable: true, json: true },
   ]);
   const retyped = reconcileWithBinlog(TABLE, [{ name: 'id', columnType: 'bigint' }, ...older.slice(1), same[2]!], undefined);
@@ -53,4 +54,33 @@ test('the catalog describes binlog rows only when it agrees column for column', 
   // A binlog-era version may lack configured columns: not an error there.
   const schema = buildTableSchema(fitted, { name: 'shop.orders', columns: { exclude: ['secret'] } }, false);
   assert.deepEqual(schema.columns.map((c) => c.name), ['id', 'note']);
+});
+
+test('a binlog-era version keeps nullability from the previous version, then the catalog, else nullable', () => {
+  const catalog: CatalogTable = {
+    id: { database: 'shop', table: 'orders' },
+    primaryKey: ['id'],
+    columns: [
+      { name: 'id', columnType: 'int(11)', nullable: false },
+      { name: 'qty', columnType: 'bigint(20)', nullable: true }, // since retyped and made nullable
+      { name: 'added', columnType: 'int(11)', nullable: false },
+    ],
+  };
+  const previous = buildTableSchema(
+    { ...catalog, columns: [catalog.columns[0]!, { name: 'qty', columnType: 'int(11)', nullable: false }] },
+    { name: 'shop.orders' },
+  ).columns;
+  const binlog = [
+    { name: 'id', columnType: 'int' },
+    { name: 'qty', columnType: 'int' },
+    { name: 'added', columnType: 'int' },
+    { name: 'gone', columnType: 'int' },
+  ];
+  const fitted = reconcileWithBinlog(catalog, binlog, ['id'], previous);
+  assert.deepEqual(fitted.columns.map((c) => [c.name, c.nullable]), [
+    ['id', false],
+    ['qty', false], // the previous version, not the retyped catalog column
+    ['added', false], // the catalog
+    ['gone', true], // known to neither
+  ]);
 });

@@ -44,7 +44,9 @@ test('binlog errors become errors that say what to do', () => {
   assert.ok(gtid instanceof SourceError);
   const lost = classifyMysqlError(Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }), 'reading');
   assert.ok(lost instanceof ConnectionError && lost.retriable);
-  const denied = classifyMysqlError(Object.assign(new Error('Access denied'), { errno: 1045 }), 'connecting');
+  const login = classifyMysqlError(Object.assign(new Error('Access denied for user'), { errno: 1045 }), 'connecting');
+  assert.match((login as SourceError).fix ?? '', /connection\.password/);
+  const denied = classifyMysqlError(Object.assign(new Error('Access denied; you need the REPLICATION SLAVE privilege'), { errno: 1227 }), 'reading');
   assert.match((denied as SourceError).fix ?? '', /REPLICATION SLAVE/);
   const other = new Error('something else');
   assert.equal(classifyMysqlError(other, 'x'), other);

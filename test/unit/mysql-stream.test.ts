@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/ops/logger.js';
 import type { RawBinlogEvent } from '../../src/sources/mysql/binlog-client.js';
 import type { QueryConnection } from '../../src/sources/mysql/connection.js';
 import { parseCheckpoint, serializeCheckpoint, type MysqlCheckpoint } from '../../src/sources/mysql/position.js';
-import { StreamState, truncatedTable, type StreamOptions } from '../../src/sources/mysql/stream.js';
+import { alteredTable, StreamState, truncatedTable, type StreamOptions } from '../../src/sources/mysql/stream.js';
 
 type Captured = Omit<RawBinlogEvent, 'getEventName'> & { name: string };
 
@@ -167,4 +167,16 @@ test('TRUNCATE statements name their table, qualified by the default database wh
     ['DELETE FROM orders', 'shop', undefined],
   ];
   for (const [sql, db, expected] of cases) assert.equal(truncatedTable(sql, db), expected, sql);
+});
+
+test('ALTER TABLE statements name their table, so its next table map re-reads the catalog', () => {
+  const cases: [string, string | undefined, string | undefined][] = [
+    ['ALTER TABLE orders MODIFY qty INT NULL', 'shop', 'shop.orders'],
+    ['alter online ignore table `other`.`my``table` add column x int', 'shop', 'other.my`table'],
+    ['ALTER TABLE IF EXISTS other.orders DROP COLUMN note', 'shop', 'other.orders'],
+    ['ALTER TABLE orders ADD c INT', undefined, undefined],
+    ['ALTER DATABASE shop CHARACTER SET utf8mb4', 'shop', undefined],
+    ['CREATE TABLE alter_log (id INT)', 'shop', undefined],
+  ];
+  for (const [sql, db, expected] of cases) assert.equal(alteredTable(sql, db), expected, sql);
 });

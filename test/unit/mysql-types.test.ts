@@ -67,7 +67,9 @@ test('values convert to the neutral representation of their kind', () => {
     [{ kind: 'bits', length: 1 }, Buffer.from([1]), true],
     [{ kind: 'bits', length: 1 }, Buffer.from([0]), false],
     [{ kind: 'bits', length: 9 }, Buffer.from([1, 1]), new Uint8Array([1, 1])],
-    [{ kind: 'bits', length: 16 }, Buffer.from([5]), new Uint8Array([0, 5])],
+    // Debezium's Bits are little-endian (Java BitSet order): MySQL's big-endian bytes reversed, high end padded.
+    [{ kind: 'bits', length: 16 }, Buffer.from([5]), new Uint8Array([5, 0])],
+    [{ kind: 'bits', length: 12 }, Buffer.from([0x08, 0x03]), new Uint8Array([0x03, 0x08])],
     [{ kind: 'bytes' }, Buffer.from([0, 255]), new Uint8Array([0, 255])],
     [{ kind: 'string' }, 'héllo 😀', 'héllo 😀'],
     [{ kind: 'json' }, '{"a":1}', '{"a":1}'],

@@ -71,6 +71,8 @@ test('numbers, money, bytea and bits', () => {
   assert.deepEqual(text.parseBytea('\\x'), new Uint8Array([]));
   assert.deepEqual(text.parseBits('10110', 5), new Uint8Array([0x16]));
   assert.deepEqual(text.parseBits('100000001', 9), new Uint8Array([0x01, 0x01]));
+  assert.deepEqual(text.parseBits('0000000100000010', 16), new Uint8Array([0x02, 0x01]));
+  assert.deepEqual(text.parseBits('00000000', 8), new Uint8Array([]));
   assert.equal(text.parseBits('1', 1), true);
   assert.equal(text.parseBits('0', 1), false);
   assert.equal(text.parseBoolean('t'), true);

@@ -120,30 +120,43 @@ export function buildTableSchema(table: CatalogTable, config: MysqlTableConfig, 
 /**
  * The description that fits rows read from the binlog: the catalog when it agrees column for column with the
  * table map (same names, same neutral types), else the table map itself, which is what the rows were written
- * with. The fallback cannot know nullability (every column is taken as nullable) nor JSON-ness of MariaDB text
- * columns (taken from a same-named catalog column).
+ * with. The table map carries no nullability that zongji exposes, so a column keeps it from the table's previous
+ * version, else from a same-named catalog column of the same type; primary key columns are NOT NULL; only a
+ * column known to neither is taken as nullable. Guessing "nullable" for known columns would flip them between
+ * optional and required from version to version, which the registry rejects as incompatible (and a key column
+ * would turn optional). JSON-ness of MariaDB text columns comes the same way.
  */
-export function reconcileWithBinlog(catalog: CatalogTable, binlog: readonly ColumnDescription[], primaryKey: readonly string[] | undefined): CatalogTable {
+export function reconcileWithBinlog(
+  catalog: CatalogTable,
+  binlog: readonly ColumnDescription[],
+  primaryKey: readonly string[] | undefined,
+  previous: readonly Column[] = [],
+): CatalogTable {
   const name = `${catalog.id.database}.${catalog.id.table}`;
+  const sameType = (c: ColumnDescription, b: ColumnDescription): boolean =>
+    JSON.stringify(fieldTypeOf(name, { ...c, json: false })) === JSON.stringify(fieldTypeOf(name, b));
   const agrees =
-    catalog.columns.length === binlog.length &&
-    catalog.columns.every((c, i) => {
-      const b = binlog[i]!;
-      if (b.name !== c.name) return false;
-      const fromCatalog = fieldTypeOf(name, { ...c, json: false });
-      const fromBinlog = fieldTypeOf(name, b);
-      return JSON.stringify(fromCatalog) === JSON.stringify(fromBinlog);
-    });
+    catalog.columns.length === binlog.length && catalog.columns.every((c, i) => binlog[i]!.name === c.name && sameType(c, binlog[i]!));
   if (agrees) return catalog;
   const byName = new Map(catalog.columns.map((c) => [c.name, c]));
+  const priorByName = new Map(previous.map((c) => [c.name, c]));
+  const key = primaryKey ?? catalog.primaryKey.filter((k) => binlog.some((b) => b.name === k));
   return {
     id: catalog.id,
-    primaryKey: primaryKey ?? catalog.primaryKey.filter((k) => binlog.some((b) => b.name === k)),
-    columns: binlog.map((b) => ({
-      name: b.name,
-      columnType: b.columnType,
-      nullable: true,
-      json: byName.get(b.name)?.json === true && /text$/i.test(b.columnType),
-    })),
+    primaryKey: key,
+    columns: binlog.map((b) => {
+      const prior = priorByName.get(b.name);
+      const json = /text$/i.test(b.columnType) && (prior === undefined ? byName.get(b.name)?.json === true : prior.type.kind === 'json');
+      const priorFits = prior !== undefined && JSON.stringify(prior.type) === JSON.stringify(fieldTypeOf(name, { ...b, json }));
+      const fromCatalog = byName.get(b.name);
+      const nullable = key.includes(b.name)
+        ? false
+        : priorFits
+          ? prior.nullable
+          : fromCatalog !== undefined && sameType(fromCatalog, b)
+            ? fromCatalog.nullable
+            : true;
+      return { name: b.name, columnType: b.columnType, nullable, json };
+    }),
   };
 }

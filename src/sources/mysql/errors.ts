@@ -79,7 +79,14 @@ export function classifyMysqlError(error: unknown, context: string): Error {
       fix: `check that the source points at the right server; otherwise ${DELETE_CHECKPOINT}`,
     });
   }
-  if (errno === 1045 || errno === 1044 || errno === 1227 || errno === 1142) {
+  if (errno === 1045) {
+    // ER_ACCESS_DENIED_ERROR: the login itself failed (wrong user, password or client host), not a missing grant.
+    return new SourceError(`${context}: login refused (${message})`, {
+      cause: error,
+      fix: 'check connection.user and connection.password of the source, and that the user may connect from this host',
+    });
+  }
+  if (errno === 1044 || errno === 1227 || errno === 1142) {
     return new SourceError(`${context}: access denied (${message})`, {
       cause: error,
       fix: 'grant the source user SELECT, RELOAD, REPLICATION SLAVE and REPLICATION CLIENT (BINLOG MONITOR on MariaDB)',

@@ -78,13 +78,14 @@ export async function* readSnapshot(options: SnapshotOptions): AsyncGenerator<So
   }
 }
 
-interface ConsistentPoint {
+export interface ConsistentPoint {
   readonly file: string;
   readonly pos: number;
   readonly gtids: string | null;
 }
 
-async function beginConsistentSnapshot(connection: QueryConnection, flavor: Flavor): Promise<ConsistentPoint> {
+/** Starts the consistent-snapshot transaction on `connection` and returns the binlog position it is consistent with. */
+export async function beginConsistentSnapshot(connection: QueryConnection, flavor: Flavor): Promise<ConsistentPoint> {
   await connection.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   if (flavor === 'mariadb') {
     await connection.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
@@ -127,8 +128,16 @@ interface Chunk {
   readonly lastKey: string | null;
 }
 
-/** Key-ordered chunks of `chunkRows` rows, each starting after the previous chunk's last key (keyset paging). */
-async function* readChunks(connection: QueryConnection, schema: TableSchema, chunkRows: number): AsyncGenerator<Chunk> {
+/**
+ * Key-ordered chunks of `chunkRows` rows, each starting after the previous chunk's last key (keyset paging); the
+ * first starts after the key values `start` when given (a replay resuming).
+ */
+export async function* readChunks(
+  connection: QueryConnection,
+  schema: TableSchema,
+  chunkRows: number,
+  start: unknown[] | null = null,
+): AsyncGenerator<Chunk> {
   const table = `${quoteIdentifier(schema.id.database)}.${quoteIdentifier(schema.id.table)}`;
   // FLOAT prints with six significant digits; as DOUBLE it is exact, and reads as the binlog's float32 does.
   const columns = schema.columns
@@ -144,7 +153,7 @@ async function* readChunks(connection: QueryConnection, schema: TableSchema, chu
     }
   }
   const order = key.join(', ');
-  let after: unknown[] | null = null;
+  let after: unknown[] | null = start;
   while (true) {
     const where: string = after === null ? '' : `WHERE (${order}) > (${key.map(() => '?').join(', ')})`;
     const [rows]: [mysql.RowDataPacket[], unknown] = await connection.query<mysql.RowDataPacket[]>(

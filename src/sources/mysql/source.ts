@@ -5,6 +5,7 @@
 import type mysql from 'mysql2/promise';
 import type { Logger } from '../../ops/logger.js';
 import type { SourceEvent } from '../../model/change.js';
+import type { TableSchema } from '../../model/schema.js';
 import { SourceError } from '../../model/errors.js';
 import type { Source, SnapshotProgressStore } from '../source.js';
 import { assertServerFit, currentGtids, openQueryConnection, readServerInfo, type MysqlConnectionConfig, type QueryConnection } from './connection.js';
@@ -60,7 +61,10 @@ export class MysqlSource implements Source {
     this.catalog = catalog;
     const info = await readServerInfo(catalog);
     assertServerFit(info, options.gtid);
-    for (const table of options.tables) buildTableSchema(await readCatalogTable(catalog, parseTableName(table.name)), table);
+    const startSchemas = new Map<string, TableSchema>();
+    for (const table of options.tables) {
+      startSchemas.set(table.name, buildTableSchema(await readCatalogTable(catalog, parseTableName(table.name)), table));
+    }
     logger.info({ version: info.version, flavor: info.flavor }, 'MySQL source connected');
 
     const saved = options.startPosition === undefined ? undefined : parseCheckpoint(options.startPosition);
@@ -102,6 +106,7 @@ export class MysqlSource implements Source {
         truncate: options.truncate ?? true,
         checksum: info.variables.binlog_checksum?.toUpperCase() === 'CRC32',
         from,
+        startSchemas,
         clock: this.clock,
         logger,
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),

@@ -31,6 +31,8 @@ export interface StreamOptions {
   /** binlog_checksum = CRC32 on the server. */
   readonly checksum: boolean;
   readonly from: MysqlCheckpoint;
+  /** The captured tables as the catalog described them at start: nullability for table maps that lack it. */
+  readonly startSchemas?: ReadonlyMap<string, TableSchema>;
   readonly clock: () => number;
   readonly logger: Logger;
   readonly heartbeatMs?: number;
@@ -213,6 +215,11 @@ export class StreamState {
     const thread = raw.slaveProxyId === undefined ? null : BigInt(raw.slaveProxyId);
     const gtid = this.tx?.gtid ?? raw.gtid ?? null;
     const committed = this.commit(raw);
+    // The table map shows changed names and types but not nullability: after an ALTER of a captured table the
+    // next table map re-reads the catalog even when its columns look the same.
+    const altered = alteredTable(raw.query ?? '', raw.schema);
+    const version = altered === undefined ? undefined : this.versions.get(altered);
+    if (version !== undefined) this.versions.set(altered!, { ...version, signature: '' });
     if (config === undefined) return committed;
     const schema = this.versions.get(config.name)?.schema ?? buildTableSchema(await readCatalogTable(this.options.catalog, parseTableName(config.name)), config);
     const truncate: ChangeEvent = {
@@ -243,7 +250,8 @@ export class StreamState {
     let version = this.versions.get(name);
     if (version === undefined || version.signature !== signature) {
       const catalog = await readCatalogTable(this.options.catalog, parseTableName(name));
-      const fitting = reconcileWithBinlog(catalog, binlogColumns, primaryKey);
+      const previous = (version?.schema ?? this.options.startSchemas?.get(name))?.columns;
+      const fitting = reconcileWithBinlog(catalog, binlogColumns, primaryKey, previous);
       version = { signature, schema: buildTableSchema(fitting, config, fitting === catalog) };
       this.versions.set(name, version);
       this.options.logger.info({ table: name, columns: version.schema.columns.length }, 'table schema version');
@@ -336,8 +344,17 @@ export class StreamState {
 
 /** `db.table` of a TRUNCATE [TABLE] statement, qualified with the statement's default database if need be. */
 export function truncatedTable(sql: string, defaultDatabase: string | undefined): string | undefined {
+  return statementTable(/^\s*TRUNCATE\s+(?:TABLE\s+)?/i, '\\s*;?\\s*$', sql, defaultDatabase);
+}
+
+/** `db.table` of an ALTER TABLE statement (qualified by the statement's default database), else undefined. */
+export function alteredTable(sql: string, defaultDatabase: string | undefined): string | undefined {
+  return statementTable(/^\s*ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+(?:IF\s+EXISTS\s+)?/i, '(?:\\s|$)', sql, defaultDatabase);
+}
+
+function statementTable(prefix: RegExp, suffix: string, sql: string, defaultDatabase: string | undefined): string | undefined {
   const identifier = '(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)';
-  const match = new RegExp(`^\\s*TRUNCATE\\s+(?:TABLE\\s+)?(?:${identifier}\\s*\\.\\s*)?${identifier}\\s*;?\\s*$`, 'i').exec(sql);
+  const match = new RegExp(`${prefix.source}(?:${identifier}\\s*\\.\\s*)?${identifier}${suffix}`, 'i').exec(sql);
   if (match === null) return undefined;
   const unquote = (name: string): string => (name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name);
   const database = match[1] === undefined ? defaultDatabase : unquote(match[1]);

@@ -191,13 +191,17 @@ function asBytes(raw: unknown): Uint8Array {
   throw new SourceError(`expected binary data, got ${typeof raw}`);
 }
 
-/** BIT(n) → big-endian bytes padded to ceil(n/8), or a boolean for BIT(1). */
+/**
+ * BIT(n) as both drivers deliver it (big-endian) → a boolean for BIT(1), otherwise ceil(n/8) little-endian bytes:
+ * Debezium's io.debezium.data.Bits is Java BitSet byte order (JdbcValueConverters.convertBits reverses MySQL's
+ * big-endian bytes and pads the high end).
+ */
 function bitsValue(bytes: Uint8Array, length: number): Value {
   if (length === 1) return bytes.some((b) => b !== 0);
   const width = Math.ceil(length / 8);
   const out = new Uint8Array(width);
   const src = bytes.length > width ? bytes.subarray(bytes.length - width) : bytes;
-  out.set(src, width - src.length);
+  for (let i = 0; i < src.length; i++) out[i] = src[src.length - 1 - i]!;
   return out;
 }
 

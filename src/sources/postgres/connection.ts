@@ -164,7 +164,10 @@ export class ReplicationStream {
   private onCopyData(chunk: Buffer): void {
     const code = chunk[0];
     if (code === XLOG_DATA) {
-      this.push({ kind: 'data', lsn: Lsn.of(chunk.readBigUInt64BE(1)), walEnd: Lsn.of(chunk.readBigUInt64BE(9)), payload: chunk.subarray(25) });
+      // A copy: `chunk` is a view of pg-protocol's read buffer, which moves a partial message to the buffer's start
+      // when the next socket read arrives, overwriting the bytes of frames still waiting in this queue.
+      const payload = Buffer.from(chunk.subarray(25));
+      this.push({ kind: 'data', lsn: Lsn.of(chunk.readBigUInt64BE(1)), walEnd: Lsn.of(chunk.readBigUInt64BE(9)), payload });
     } else if (code === KEEPALIVE) {
       const walEnd = Lsn.of(chunk.readBigUInt64BE(1));
       if (chunk[17] === 1) this.sendStatus(false);

@@ -132,6 +132,14 @@ class Reader {
     return text;
   }
 
+  /** `length` bytes as UTF-8, without a Buffer view in between. */
+  text(length: number): string {
+    this.need(length);
+    const text = this.buffer.toString('utf8', this.offset, this.offset + length);
+    this.offset += length;
+    return text;
+  }
+
   bytes(length: number): Buffer {
     this.need(length);
     const slice = this.buffer.subarray(this.offset, this.offset + length);
@@ -161,7 +169,7 @@ function tuple(reader: Reader): TupleValue[] {
         values.push(UNCHANGED_TOAST);
         break;
       case TupleKind.Text:
-        values.push(reader.bytes(reader.int32()).toString('utf8'));
+        values.push(reader.text(reader.int32()));
         break;
       case TupleKind.Binary:
         throw new PgoutputDecodeError('pgoutput sent a binary column value; the replication must run without the binary option');

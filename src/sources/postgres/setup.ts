@@ -111,11 +111,14 @@ export interface CreatedSlot {
   readonly snapshotName: string | null;
 }
 
-/** CREATE_REPLICATION_SLOT on a replication connection; `exportSnapshot` keeps its snapshot importable. */
-export async function createSlot(replication: pg.Client, slot: string, exportSnapshot: boolean): Promise<CreatedSlot> {
+/**
+ * CREATE_REPLICATION_SLOT on a replication connection; `exportSnapshot` keeps its snapshot importable. A
+ * `temporary` slot is dropped by the server when the connection ends (a replay's one-off consistent point).
+ */
+export async function createSlot(replication: pg.Client, slot: string, exportSnapshot: boolean, temporary = false): Promise<CreatedSlot> {
   const result = await run<{ consistent_point: string; snapshot_name: string | null }>(
     replication,
-    `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput (SNAPSHOT ${exportSnapshot ? "'export'" : "'nothing'"})`,
+    `CREATE_REPLICATION_SLOT ${ident(slot)}${temporary ? ' TEMPORARY' : ''} LOGICAL pgoutput (SNAPSHOT ${exportSnapshot ? "'export'" : "'nothing'"})`,
     `creating replication slot "${slot}"`,
     slot,
   );

@@ -109,6 +109,28 @@ interface Chunk {
  * the snapshot's transaction.
  */
 async function* chunks(client: pg.Client, table: ResolvedTable, chunkRows: number): AsyncGenerator<Chunk> {
+  for await (const page of keysetPages(client, table, chunkRows)) {
+    const last = page.rows[page.rows.length - 1]!.slice(0, page.keyCount);
+    yield { rows: page.rows.map((row) => row.slice(page.keyCount)), lastKey: JSON.stringify(last) };
+  }
+}
+
+export interface KeysetPage {
+  /** Each row: the ordering key's texts (`keyCount` of them), then the selected columns' texts in column order. */
+  readonly rows: readonly (readonly (string | null)[])[];
+  readonly keyCount: number;
+}
+
+/**
+ * The pages under {@link chunks}, starting after the key `after` (its texts, as a page row's key prefix) when
+ * given: a replay resumes with it. Pages are never empty.
+ */
+export async function* keysetPages(
+  client: pg.Client,
+  table: ResolvedTable,
+  chunkRows: number,
+  after?: readonly (string | null)[],
+): AsyncGenerator<KeysetPage> {
   const keyed = table.keyColumns.length > 0;
   const orderBy = keyed ? table.keyColumns.map((column) => ident(column.name)) : ['ctid'];
   const casts = keyed ? table.keyColumns.map((column) => column.sourceType) : ['tid'];
@@ -116,15 +138,15 @@ async function* chunks(client: pg.Client, table: ResolvedTable, chunkRows: numbe
   const from = `${ident(table.schema)}.${ident(table.table)}`;
   const head = `SELECT ${[...orderBy, ...selected].join(', ')} FROM ${from}`;
   const tail = `ORDER BY ${orderBy.join(', ')} LIMIT ${chunkRows}`;
-  const after = `WHERE (${orderBy.join(', ')}) > (${casts.map((cast, index) => `$${index + 1}::${cast}`).join(', ')})`;
-  let last: (string | null)[] | undefined;
+  const where = `WHERE (${orderBy.join(', ')}) > (${casts.map((cast, index) => `$${index + 1}::${cast}`).join(', ')})`;
+  let last: (string | null)[] | undefined = after === undefined ? undefined : [...after];
   for (;;) {
-    const sql = last === undefined ? `${head} ${tail}` : `${head} ${after} ${tail}`;
+    const sql = last === undefined ? `${head} ${tail}` : `${head} ${where} ${tail}`;
     const result = await query<(string | null)[]>(client, sql, last);
     const rows = result.rows;
     if (rows.length === 0) return;
     last = rows[rows.length - 1]!.slice(0, orderBy.length);
-    yield { rows: rows.map((row) => row.slice(orderBy.length)), lastKey: JSON.stringify(last) };
+    yield { rows, keyCount: orderBy.length };
     if (rows.length < chunkRows) return;
   }
 }

@@ -32,6 +32,11 @@ export interface PostgresSourceOptions {
   readonly truncate: boolean;
   readonly transactions: boolean;
   readonly heartbeatIntervalMs: number;
+  /**
+   * Run every heartbeatIntervalMs while streaming (e.g. an UPDATE of a heartbeat table): on a database where
+   * nothing else writes, it makes WAL move so the slot's position keeps advancing.
+   */
+  readonly heartbeatQuery?: string;
   /** The last checkpointed position, from a previous run. */
   readonly startPosition?: string;
   readonly progress: SnapshotProgressStore;
@@ -176,6 +181,7 @@ export class PostgresSource implements Source {
     signal.addEventListener('abort', onAbort, { once: true });
     logger.info({ slot, from: from.toString() }, 'streaming changes');
     stream.start();
+    const heartbeat = this.startHeartbeatQuery();
     try {
       for (;;) {
         const frame = await stream.next();
@@ -183,8 +189,26 @@ export class PostgresSource implements Source {
         for (const event of await decoder.handle(frame)) yield event;
       }
     } finally {
+      clearInterval(heartbeat);
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** Runs the configured heartbeat query periodically; a failure is logged, not fatal (it is only a nudge). */
+  private startHeartbeatQuery(): NodeJS.Timeout | undefined {
+    const { heartbeatQuery, heartbeatIntervalMs, logger } = this.options;
+    if (heartbeatQuery === undefined) return undefined;
+    let running = false;
+    const timer = setInterval(() => {
+      if (running || this.query === undefined) return;
+      running = true;
+      this.query
+        .query(heartbeatQuery)
+        .catch((error: unknown) => logger.warn({ err: error, query: heartbeatQuery }, 'heartbeat query failed; fix heartbeat.query'))
+        .finally(() => (running = false));
+    }, heartbeatIntervalMs);
+    timer.unref();
+    return timer;
   }
 
   async confirm(position: string): Promise<void> {

@@ -25,6 +25,8 @@ export interface StreamContext {
 
 interface RelationState {
   readonly codec: TableCodec;
+  /** `schema.table`, computed once rather than per change. */
+  readonly table: string;
   /** For each schema column, its index in the relation's tuples. */
   readonly tupleIndexes: readonly number[];
 }
@@ -38,6 +40,10 @@ interface OpenTransaction {
   begun: boolean;
   totalOrder: bigint;
   readonly perTable: Map<string, number>;
+  /** Per-transaction parts of every change's strings, built once: the commit LSN, the sequence's first element. */
+  readonly finalLsnText: string;
+  readonly sequencePrefix: string;
+  readonly txId: bigint;
 }
 
 export class PgoutputEvents {
@@ -63,6 +69,9 @@ export class PgoutputEvents {
           begun: false,
           totalOrder: 0n,
           perTable: new Map(),
+          finalLsnText: message.finalLsn.toString(),
+          sequencePrefix: `[${this.lastCommitLsn === null ? 'null' : `"${this.lastCommitLsn.toBigInt()}"`},`,
+          txId: BigInt(message.xid),
         };
         return [];
       case 'commit':
@@ -98,9 +107,8 @@ export class PgoutputEvents {
     this.lastHeartbeat = this.lastHeartbeat.max(endLsn);
     const position = encodePosition({ lsn: endLsn });
     if (!transaction.begun || !this.context.transactions) return [{ type: 'heartbeat', position }];
-    const counts = new Map<string, number>();
-    for (const [table, count] of transaction.perTable) counts.set(`${this.context.database}.${table}`, count);
-    return [{ type: 'end', id: transaction.id, tsMs: transaction.tsMs, counts, position }];
+    // Debezium names a PostgreSQL data collection by its TableId without catalog: `schema.table`.
+    return [{ type: 'end', id: transaction.id, tsMs: transaction.tsMs, counts: new Map(transaction.perTable), position }];
   }
 
   private async relation(message: Extract<PgoutputMessage, { tag: 'relation' }>): Promise<void> {
@@ -133,7 +141,7 @@ export class PgoutputEvents {
     if (previous !== undefined && previous !== null && previous.codec.schema !== codec.schema) {
       this.context.logger.info({ table: qualified, columns: codec.schema.columns.map((column) => column.name) }, 'table schema changed');
     }
-    this.relations.set(message.oid, { codec, tupleIndexes });
+    this.relations.set(message.oid, { codec, tupleIndexes, table: qualified });
   }
 
   private relationState(oid: number): RelationState | null {
@@ -216,7 +224,7 @@ export class PgoutputEvents {
       }
     }
     const { id } = state.codec.schema;
-    const table = `${id.schema}.${id.table}`;
+    const table = state.table;
     const tableOrder = (transaction.perTable.get(table) ?? 0) + 1;
     transaction.perTable.set(table, tableOrder);
     transaction.totalOrder += 1n;
@@ -237,13 +245,15 @@ export class PgoutputEvents {
         db: this.context.database,
         schema: id.schema ?? 'public',
         table: id.table,
-        sequence: JSON.stringify([this.lastCommitLsn === null ? null : this.lastCommitLsn.toBigInt().toString(), lsn.toBigInt().toString()]),
-        txId: BigInt(transaction.xid),
+        // JSON.stringify([lastCommitLsn, lsn]) as decimal strings, from the transaction's prefix.
+        sequence: `${transaction.sequencePrefix}"${lsn.toBigInt()}"]`,
+        txId: transaction.txId,
         lsn: lsn.toBigInt(),
         xmin: null,
       },
       transaction: info,
-      position: encodePosition({ lsn, commitLsn: transaction.finalLsn }),
+      // encodePosition({ lsn, commitLsn }) with the commit LSN's text reused.
+      position: `{"lsn":"${lsn.toString()}","commitLsn":"${transaction.finalLsnText}"}`,
     };
     events.push(event);
     return events;

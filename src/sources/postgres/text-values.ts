@@ -60,13 +60,18 @@ export function parseBytea(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text.slice(2), 'hex'));
 }
 
-/** A bit string as big-endian bytes, right-aligned: `10110` → [0x16]; a single bit is a boolean. */
+/**
+ * A bit string as Debezium's PostgresValueConverter writes it: the last character is bit 0, bytes as
+ * java.util.BitSet.toByteArray gives them — little-endian and only up to the highest set bit, so `B'00000000'`
+ * is empty and `B'0000000100000010'` is [0x02, 0x01]. A single bit is a boolean.
+ */
 export function parseBits(text: string, length: number): Uint8Array | boolean {
   if (!/^[01]*$/.test(text)) fail('bit string', text);
   if (length === 1) return text === '1';
-  const bytes = new Uint8Array(Math.ceil(text.length / 8));
+  const highest = text.length - 1 - text.indexOf('1');
+  const bytes = new Uint8Array(text.includes('1') ? (highest >> 3) + 1 : 0);
   for (let i = 0; i < text.length; i++) {
-    if (text[text.length - 1 - i] === '1') bytes[bytes.length - 1 - (i >> 3)]! |= 1 << (i & 7);
+    if (text[text.length - 1 - i] === '1') bytes[i >> 3]! |= 1 << (i & 7);
   }
   return bytes;
 }
@@ -91,6 +96,11 @@ function fractionMicros(fraction: string | undefined): bigint {
 }
 
 const TIME = '(\\d\\d):(\\d\\d):(\\d\\d)(\\.\\d+)?';
+const TIME_TEXT = new RegExp(`^${TIME}$`);
+const TIMETZ_TEXT = new RegExp(`^${TIME}([+-][\\d:]+)$`);
+const TIMESTAMP_TEXT = new RegExp(`^(\\d{4,})-(\\d\\d)-(\\d\\d) ${TIME}([+-][\\d:]+)?( BC)?$`);
+/** What a UTC session prints for a timestamptz in years 1–9999 AD: already ISO-8601 but for the `T` and `Z`. */
+const UTC_TIMESTAMP_TEXT = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00$/;
 
 function timeMicros(hours: string, minutes: string, seconds: string, fraction: string | undefined): bigint {
   return (BigInt(hours) * 3600n + BigInt(minutes) * 60n + BigInt(seconds)) * US_PER_SECOND + fractionMicros(fraction);
@@ -98,7 +108,7 @@ function timeMicros(hours: string, minutes: string, seconds: string, fraction: s
 
 /** time `04:05:06.789` → microseconds since midnight. */
 export function parseTime(text: string): bigint {
-  const match = new RegExp(`^${TIME}$`).exec(text);
+  const match = TIME_TEXT.exec(text);
   if (match === null) return fail('time', text);
   return timeMicros(match[1]!, match[2]!, match[3]!, match[4]);
 }
@@ -114,7 +124,7 @@ function offsetSeconds(text: string): bigint {
 /** Microseconds since the epoch of `YYYY-MM-DD HH:MM:SS[.f][offset][ BC]`, offset applied when present. */
 function timestampMicros(text: string, kind: string): bigint | null {
   if (text === 'infinity' || text === '-infinity') return null;
-  const match = new RegExp(`^(\\d{4,})-(\\d\\d)-(\\d\\d) ${TIME}([+-][\\d:]+)?( BC)?$`).exec(text);
+  const match = TIMESTAMP_TEXT.exec(text);
   if (match === null) return fail(kind, text);
   const day = BigInt(epochDay(Number(match[1]), Number(match[2]), Number(match[3]), match[9] !== undefined));
   const local = day * US_PER_DAY + timeMicros(match[4]!, match[5]!, match[6]!, match[7]);
@@ -154,6 +164,9 @@ export function formatInstant(epochMicros: bigint, digits: number): string {
 /** timestamptz (session TimeZone UTC) → ISO UTC string with the column's fractional digits; ±infinity kept as Debezium does. */
 export function parseTimestamptz(text: string, digits: number): string | null {
   if (text === 'infinity' || text === '-infinity') return text;
+  // The common case rearranged as text: no date arithmetic per value.
+  const utc = UTC_TIMESTAMP_TEXT.exec(text);
+  if (utc !== null) return `${utc[1]}T${utc[2]}${digits > 0 ? `.${(utc[3] ?? '').padEnd(6, '0').slice(0, digits)}` : ''}Z`;
   const micros = timestampMicros(text, 'timestamptz');
   return micros === null ? null : formatInstant(micros, digits);
 }
@@ -163,7 +176,7 @@ export function parseTimestamptz(text: string, digits: number): string | null {
  * prints only the fractional digits needed.
  */
 export function parseTimetz(text: string): string {
-  const match = new RegExp(`^${TIME}([+-][\\d:]+)$`).exec(text);
+  const match = TIMETZ_TEXT.exec(text);
   if (match === null) return fail('timetz', text);
   let micros = timeMicros(match[1]!, match[2]!, match[3]!, match[4]) - offsetSeconds(match[5]!) * US_PER_SECOND;
   micros = ((micros % US_PER_DAY) + US_PER_DAY) % US_PER_DAY;

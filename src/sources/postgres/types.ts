@@ -61,7 +61,8 @@ const BUILTINS: Readonly<Record<string, Builtin>> = {
     const ps = numericPrecisionScale(typeMod);
     return { type: ps === null ? { kind: 'decimal' } : { kind: 'decimal', ...ps }, read: text.parseNumeric };
   },
-  money: () => ({ type: { kind: 'decimal', precision: 19, scale: 2 }, read: text.parseMoney }),
+  // Debezium's moneySchema is a Decimal with the scale only (money.fraction.digits, default 2), no precision.
+  money: () => ({ type: { kind: 'decimal', scale: 2 }, read: text.parseMoney }),
   text: stringCodec,
   varchar: stringCodec,
   bpchar: stringCodec,

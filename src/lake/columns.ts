@@ -1,0 +1,246 @@
+/**
+ * Debezium's Avro value schema → the lake's column types. Each column has a lake type (what the Parquet file
+ * holds, chosen to keep the source type: DECIMAL(p,s), microsecond TIMESTAMP with the right UTC flag, DATE, TIME,
+ * JSON, UUID, BLOB), a staging type (what the DuckDB appender is fed: plain integers, strings and blobs), and the
+ * SQL that turns a staged value into the lake type.
+ */
+import { fromTwosComplement } from '../avro/index.js';
+import { TributaryError } from '../model/errors.js';
+
+/** How a decoded Avro value is appended to the staging table. */
+export type StageKind = 'boolean' | 'integer' | 'bigint' | 'float' | 'double' | 'varchar' | 'blob';
+
+export interface LakeColumn {
+  readonly name: string;
+  /** DuckDB type of the column in the Parquet files, e.g. `DECIMAL(12,2)`, `TIMESTAMP`, `JSON`. */
+  readonly type: string;
+  readonly nullable: boolean;
+  /** The Connect/Debezium semantic name the type came from, when there is one (e.g. io.debezium.time.MicroTimestamp). */
+  readonly semantic?: string;
+}
+
+/** How to get one column from a decoded row into the lake. */
+export interface ColumnCodec {
+  readonly column: LakeColumn;
+  readonly stage: StageKind;
+  /** Decoded Avro value (never null) → what the appender takes for `stage`. */
+  readonly toStage: (value: unknown) => unknown;
+  /** SQL turning the staged column `ref` into the lake type. */
+  readonly toLake: (ref: string) => string;
+}
+
+/** A value schema the lake cannot map (not a Debezium envelope, or a type this version does not know). */
+export class LakeSchemaError extends TributaryError {}
+
+type Json = Record<string, unknown>;
+
+const identity = (v: unknown): unknown => v;
+const sameSql = (ref: string): string => ref;
+/** DuckDB's DECIMAL stops at 38 digits; wider decimals are kept exactly as strings. */
+const MAX_DECIMAL_PRECISION = 38;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The columns of the `after` record of a Debezium envelope schema, in schema order. */
+export function envelopeColumns(envelope: unknown, topic: string): ColumnCodec[] {
+  const fields = recordFields(envelope);
+  const after = fields?.find((f) => f.name === 'after');
+  const named = after === undefined ? undefined : nonNull(after.type).schema;
+  // `before` defines the row record; `after` usually refers to it by name.
+  const row = typeof named === 'string' ? namedTypes(envelope).get(named) : named;
+  const rowFields = recordFields(row);
+  if (rowFields === undefined) {
+    throw new LakeSchemaError(`topic ${topic}: the value schema is not a Debezium change-event envelope (no "after" record)`, {
+      fix: 'compact only change topics written by Tributary or Debezium (<prefix>.<schema>.<table>)',
+    });
+  }
+  return rowFields.map((f) => fieldCodec(f.name, f.type, topic));
+}
+
+/** The columns of a key record schema, in key order. */
+export function keyColumns(keySchema: unknown, topic: string): ColumnCodec[] {
+  const fields = recordFields(keySchema);
+  if (fields === undefined) {
+    throw new LakeSchemaError(`topic ${topic}: the key schema is not a record`, {
+      fix: 'compact only change topics whose keys are Debezium key structs',
+    });
+  }
+  return fields.map((f) => fieldCodec(f.name, f.type, topic));
+}
+
+interface AvroField {
+  readonly name: string;
+  readonly type: unknown;
+}
+
+function recordFields(schema: unknown): AvroField[] | undefined {
+  if (!isObject(schema) || schema.type !== 'record' || !Array.isArray(schema.fields)) return undefined;
+  return schema.fields as AvroField[];
+}
+
+function namedTypes(schema: unknown, found = new Map<string, unknown>()): Map<string, unknown> {
+  if (Array.isArray(schema)) {
+    for (const s of schema) namedTypes(s, found);
+  } else if (isObject(schema)) {
+    if (typeof schema.name === 'string' && (schema.type === 'record' || schema.type === 'enum' || schema.type === 'fixed')) {
+      const full = schema.name.includes('.') || typeof schema.namespace !== 'string' ? schema.name : `${schema.namespace}.${schema.name}`;
+      found.set(full, schema);
+      found.set(schema.name, schema);
+    }
+    for (const f of (schema.fields as AvroField[] | undefined) ?? []) namedTypes(f.type, found);
+    if (schema.items !== undefined) namedTypes(schema.items, found);
+  }
+  return found;
+}
+
+function nonNull(type: unknown): { schema: unknown; nullable: boolean } {
+  if (!Array.isArray(type)) return { schema: type, nullable: false };
+  const others = type.filter((t) => t !== 'null');
+  return { schema: others.length === 1 ? others[0] : others, nullable: others.length < type.length };
+}
+
+function fieldCodec(name: string, fieldType: unknown, topic: string): ColumnCodec {
+  const { schema, nullable } = nonNull(fieldType);
+  const mapped = mapType(schema, `${topic} column ${name}`);
+  return { ...mapped, column: { name, type: mapped.type, nullable, ...(mapped.semantic ? { semantic: mapped.semantic } : {}) } };
+}
+
+interface Mapped {
+  readonly type: string;
+  readonly semantic?: string;
+  readonly stage: StageKind;
+  readonly toStage: (value: unknown) => unknown;
+  readonly toLake: (ref: string) => string;
+}
+
+const plain = (type: string, stage: StageKind, semantic?: string): Mapped => ({
+  type,
+  stage,
+  toStage: identity,
+  toLake: sameSql,
+  ...(semantic ? { semantic } : {}),
+});
+
+function mapType(schema: unknown, what: string): Mapped {
+  const json: Json = isObject(schema) ? schema : { type: schema };
+  const type = json.type;
+  const semantic = typeof json['connect.name'] === 'string' ? json['connect.name'] : undefined;
+  switch (type) {
+    case 'boolean':
+      return plain('BOOLEAN', 'boolean');
+    case 'int':
+      return mapInt(json, semantic);
+    case 'long':
+      return mapLong(semantic);
+    case 'float':
+      return plain('FLOAT', 'float');
+    case 'double':
+      return plain('DOUBLE', 'double');
+    case 'string':
+      return mapString(semantic);
+    case 'bytes':
+      return mapBytes(json, semantic);
+    case 'record':
+      if (semantic === 'io.debezium.data.VariableScaleDecimal') {
+        // Scale varies per value: no fixed Parquet DECIMAL holds it, the exact decimal string does.
+        return { type: 'VARCHAR', semantic, stage: 'varchar', toStage: variableDecimalString, toLake: sameSql };
+      }
+      break;
+    case 'array':
+      return mapArray(json, what);
+  }
+  throw new LakeSchemaError(`${what}: Avro type ${JSON.stringify(schema)} has no lake mapping`, {
+    fix: 'this Avro type is not one Tributary or Debezium writes for a column; exclude the column from the source table',
+  });
+}
+
+function mapInt(json: Json, semantic: string | undefined): Mapped {
+  switch (semantic) {
+    case 'io.debezium.time.Date':
+      return { type: 'DATE', semantic, stage: 'integer', toStage: identity, toLake: (r) => `(DATE '1970-01-01' + ${r})` };
+    case 'io.debezium.time.Time':
+      return { type: 'TIME', semantic, stage: 'bigint', toStage: (v) => BigInt(v as number) * 1000n, toLake: timeSql };
+  }
+  if (json['connect.type'] === 'int8') return plain('TINYINT', 'integer', semantic);
+  if (json['connect.type'] === 'int16') return plain('SMALLINT', 'integer', semantic);
+  return plain('INTEGER', 'integer', semantic);
+}
+
+function mapLong(semantic: string | undefined): Mapped {
+  switch (semantic) {
+    case 'io.debezium.time.MicroTime':
+      return { type: 'TIME', semantic, stage: 'bigint', toStage: identity, toLake: timeSql };
+    case 'io.debezium.time.Timestamp':
+      return { type: 'TIMESTAMP', semantic, stage: 'bigint', toStage: (v) => (v as bigint) * 1000n, toLake: (r) => `make_timestamp(${r})` };
+    case 'io.debezium.time.MicroTimestamp':
+      return { type: 'TIMESTAMP', semantic, stage: 'bigint', toStage: identity, toLake: (r) => `make_timestamp(${r})` };
+  }
+  // MicroDuration stays a count of microseconds: Parquet's INTERVAL is legacy and Iceberg has no interval type.
+  return plain('BIGINT', 'bigint', semantic);
+}
+
+function mapString(semantic: string | undefined): Mapped {
+  switch (semantic) {
+    case 'io.debezium.data.Json':
+      return { type: 'JSON', semantic, stage: 'varchar', toStage: identity, toLake: (r) => `CAST(${r} AS JSON)` };
+    case 'io.debezium.time.ZonedTimestamp':
+      return { type: 'TIMESTAMPTZ', semantic, stage: 'varchar', toStage: identity, toLake: (r) => `CAST(${r} AS TIMESTAMPTZ)` };
+    case 'io.debezium.data.Uuid':
+      return { type: 'UUID', semantic, stage: 'varchar', toStage: identity, toLake: (r) => `CAST(${r} AS UUID)` };
+  }
+  return plain('VARCHAR', 'varchar', semantic);
+}
+
+function mapBytes(json: Json, semantic: string | undefined): Mapped {
+  if (json.logicalType === 'decimal') {
+    const precision = Number(json.precision);
+    const scale = Number(json.scale ?? 0);
+    const toStage = (v: unknown): unknown => decimalString(fromTwosComplement(v as Uint8Array), scale);
+    if (precision <= MAX_DECIMAL_PRECISION) {
+      const type = `DECIMAL(${precision},${scale})`;
+      return { type, semantic: semantic ?? 'decimal', stage: 'varchar', toStage, toLake: (r) => `CAST(${r} AS ${type})` };
+    }
+    return { type: 'VARCHAR', semantic: `decimal(${precision},${scale})`, stage: 'varchar', toStage, toLake: sameSql };
+  }
+  return plain('BLOB', 'blob', semantic);
+}
+
+/** Arrays of plain scalars become LISTs (staged as JSON text); anything richer stays JSON. */
+function mapArray(json: Json, what: string): Mapped {
+  const item = mapType(nonNull(json.items).schema, `${what}[]`);
+  const listable = ['BOOLEAN', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'FLOAT', 'DOUBLE', 'VARCHAR'].includes(item.type);
+  const toStage = (v: unknown): unknown => jsonText((v as unknown[]).map((x) => (x === null ? null : item.toStage(x))));
+  if (!listable || item.toLake !== sameSql) return { type: 'JSON', stage: 'varchar', toStage, toLake: (r) => `CAST(${r} AS JSON)` };
+  const type = `${item.type}[]`;
+  return { type, stage: 'varchar', toStage, toLake: (r) => `CAST(CAST(${r} AS JSON) AS ${type})` };
+}
+
+const timeSql = (r: string): string => `(TIME '00:00:00' + to_microseconds(${r}))`;
+
+/** An unscaled integer and a scale → the exact decimal text ('-12.340'). */
+export function decimalString(unscaled: bigint, scale: number): string {
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString();
+  if (scale <= 0) return (negative ? '-' : '') + digits + '0'.repeat(-scale);
+  const padded = digits.padStart(scale + 1, '0');
+  return `${negative ? '-' : ''}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
+}
+
+function variableDecimalString(value: unknown): unknown {
+  const v = value as { scale: number; value: Uint8Array };
+  return decimalString(fromTwosComplement(v.value), v.scale);
+}
+
+/** JSON with bigints written as exact numbers. */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000${v}` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)).replace(
+    /"\\u0000(-?\d+)"/g,
+    '$1',
+  );
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

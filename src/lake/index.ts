@@ -1,0 +1,118 @@
+/**
+ * The lake compactor's entry points: one pass over the configured tables (`tributary compact --once`) and the
+ * continuous mode that repeats it every `lake.compact.intervalMs`.
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SchemaSource } from '../avro/decoder.js';
+import type { Config } from '../config/schema.js';
+import { ConfigError, TributaryError } from '../model/errors.js';
+import type { Logger } from '../ops/logger.js';
+import { createRegistryClient } from '../registry/client.js';
+import type { BucketOptions } from './buckets.js';
+import { compactTable, type SnapshotResult, type TableTarget } from './compactor.js';
+
+export { compactTable, type CompactorDeps, type SnapshotResult, type TableTarget } from './compactor.js';
+export { LAKE_FORMAT_VERSION, type TableMetadata } from './metadata.js';
+
+export interface CompactionOptions {
+  readonly logger: Logger;
+  /** Only this table: `schema.table` / `database.table`, or `<source>.<schema>.<table>` when names repeat. */
+  readonly table?: string;
+  /** Where to fetch writer schemas; defaults to a client for `registry.url`. */
+  readonly registry?: SchemaSource;
+  /** DuckDB memory limit (default 256MB): the merge spills to disk beyond it. */
+  readonly memoryLimit?: string;
+  /** DuckDB threads (default 2). */
+  readonly threads?: number;
+  /** Changes per snapshot at most (default 5 000 000); a larger backlog becomes several snapshots. */
+  readonly maxChangesPerSnapshot?: number;
+  readonly buckets?: BucketOptions;
+  /** Consumer group (default `<kafka.clientId>-lake`). */
+  readonly groupId?: string;
+  /** Stops the continuous mode between rounds. */
+  readonly signal?: AbortSignal;
+}
+
+/** The tables a compaction covers, with their topics and lake directories. */
+export function lakeTargets(config: Config, table?: string): TableTarget[] {
+  const lake = requireLake(config);
+  const targets = config.sources.flatMap((source) =>
+    source.tables.map((t): TableTarget => {
+      const [namespace = '', name = ''] = t.name.split('.');
+      return {
+        sourceName: source.name,
+        namespace,
+        table: name,
+        topic: `${source.topicPrefix}.${namespace}.${name}`,
+        root: join(lake.path, source.name, namespace, name),
+      };
+    }),
+  );
+  if (table === undefined) return targets;
+  const matching = targets.filter((t) => table === `${t.namespace}.${t.table}` || table === `${t.sourceName}.${t.namespace}.${t.table}`);
+  if (matching.length === 0) {
+    throw new ConfigError(`--table ${table} is not a table of any source in the config`, {
+      fix: `use one of: ${targets.map((t) => `${t.namespace}.${t.table}`).join(', ')}`,
+    });
+  }
+  if (matching.length > 1) {
+    throw new ConfigError(`--table ${table} names a table in several sources`, {
+      fix: `prefix it with the source name: ${matching.map((t) => `${t.sourceName}.${t.namespace}.${t.table}`).join(' or ')}`,
+    });
+  }
+  return matching;
+}
+
+/** Compacts every selected table once, up to the end of its topic as of the start. */
+export async function runCompaction(config: Config, options: CompactionOptions): Promise<SnapshotResult[]> {
+  const targets = lakeTargets(config, options.table);
+  const deps = {
+    kafka: config.kafka,
+    groupId: options.groupId ?? `${config.kafka.clientId}-lake`,
+    registry:
+      options.registry ??
+      createRegistryClient({
+        url: config.registry.url ?? '',
+        ...(config.registry.mode === 'external' && config.registry.auth !== undefined ? { auth: config.registry.auth } : {}),
+        logger: options.logger,
+      }),
+    logger: options.logger,
+    memoryLimit: options.memoryLimit ?? '256MB',
+    threads: options.threads ?? 2,
+    maxChangesPerSnapshot: options.maxChangesPerSnapshot ?? 5_000_000,
+    ...(options.buckets === undefined ? {} : { buckets: options.buckets }),
+  };
+  const results: SnapshotResult[] = [];
+  for (const target of targets) results.push(...(await compactTable(target, deps)));
+  return results;
+}
+
+/**
+ * Compacts every `lake.compact.intervalMs` until `signal` aborts. A failing table is logged and tried again
+ * next round when the failure may pass (broker or registry down); a failure that will not pass is thrown.
+ */
+export async function runContinuousCompaction(config: Config, options: CompactionOptions): Promise<void> {
+  const interval = requireLake(config).compact.intervalMs;
+  const targets = lakeTargets(config, options.table);
+  const aborted = (): boolean => options.signal?.aborted === true;
+  while (!aborted()) {
+    for (const target of targets) {
+      if (aborted()) return;
+      try {
+        await runCompaction(config, { ...options, table: `${target.sourceName}.${target.namespace}.${target.table}` });
+      } catch (error) {
+        if (!(error instanceof TributaryError) || !error.retriable) throw error;
+        options.logger.warn({ err: error, table: `${target.namespace}.${target.table}` }, 'lake: compaction failed; retrying next round');
+      }
+    }
+    await sleep(interval, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
+  }
+}
+
+function requireLake(config: Config): NonNullable<Config['lake']> {
+  if (config.lake === undefined) {
+    throw new ConfigError('the config has no lake section', { fix: 'add lake: { path: ./lake } to the config' });
+  }
+  return config.lake;
+}
