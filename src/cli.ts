@@ -12,6 +12,9 @@ import { createLogger } from './ops/logger.js';
 import { runDaemon } from './daemon/run.js';
 import { collectStatus, formatStatus, formatStatusJson } from './status/index.js';
 import { runReplay } from './replay/index.js';
+import { runCompaction, runContinuousCompaction } from './lake/index.js';
+import { CheckpointStore } from './checkpoint/store.js';
+import { checkpointSchemaSource } from './daemon/schema-source.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -67,6 +70,32 @@ program
     const config = loadConfig(options.config);
     const result = await runReplay(config, { ...options, logger: createLogger(config.logging.level) });
     process.exitCode = result.completed ? 0 : 130;
+  });
+
+program
+  .command('compact')
+  .description('materialize per-table Parquet snapshots in lake.path from the change topics (continuous unless --once)')
+  .requiredOption('-c, --config <file>', 'the YAML configuration file')
+  .option('--table <name>', 'only this table: schema.table / database.table, or <source>.<schema>.<table>')
+  .option('--once', 'compact up to the current end of the topics, then exit')
+  .action(async (options: { config: string; table?: string; once?: boolean }) => {
+    const config = loadConfig(options.config);
+    const logger = createLogger(config.logging.level);
+    const store = config.registry.mode === 'embedded' ? CheckpointStore.open(config.checkpoint.path) : undefined;
+    const registry = store === undefined ? undefined : checkpointSchemaSource(store);
+    try {
+      if (options.once) {
+        for (const result of await runCompaction(config, { logger, table: options.table, registry })) {
+          process.stdout.write(`${result.table}: snapshot ${result.snapshotId}, ${result.rows} rows, ${result.changes} changes applied, ${result.filesWritten} files written\n`);
+        }
+      } else {
+        const stop = new AbortController();
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+        await runContinuousCompaction(config, { logger, table: options.table, registry, signal: stop.signal });
+      }
+    } finally {
+      store?.close();
+    }
   });
 
 try {

@@ -24,7 +24,7 @@ export interface DecodedRecord {
 /** A record's schema id is unknown to the registry, or its schema cannot be read. */
 export class SchemaLookupError extends TributaryError {}
 
-interface CachedSchema {
+export interface CachedSchema {
   readonly schema: AvroSchemaJson;
   readonly type: avro.Type;
 }

@@ -8,14 +8,6 @@ import type { KafkaProducer } from '../kafka/producer.js';
 import type { KafkaSettings } from '../kafka/settings.js';
 import type { OutgoingRecord, RecordSink } from '../pipeline/pipeline.js';
 
-export function kafkaSettings(kafka: Config['kafka']): KafkaSettings {
-  const { tls, ...rest } = kafka;
-  return {
-    ...rest,
-    tls: tls.enabled ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized } : undefined,
-  };
-}
-
 export class TopicCreatingSink implements RecordSink {
   private readonly known = new Set<string>();
   /** Topic creation is async; chaining it keeps producer.send calls in the order send() was called. */

@@ -12,8 +12,10 @@ import { startOpsServer } from '../ops/http.js';
 import { TributaryMetrics } from '../ops/metrics.js';
 import { createRegistryClient } from '../registry/client.js';
 import { startEmbeddedRegistry } from '../registry/server.js';
-import { kafkaSettings, TopicCreatingSink } from './kafka-sink.js';
+import { TopicCreatingSink } from './kafka-sink.js';
+import { kafkaSettings } from '../kafka/settings.js';
 import { runSource } from './source-runner.js';
+import { runContinuousCompaction } from '../lake/index.js';
 import { registrySchemaStore, snapshotProgressStore } from './store-adapters.js';
 
 export interface DaemonOptions {
@@ -51,13 +53,19 @@ export async function runDaemon(config: Config, options: DaemonOptions): Promise
     const progress = snapshotProgressStore(store);
 
     logger.info({ sources: config.sources.map((s) => s.name), registry: registryUrl, ops: ops.url }, 'tributary started');
+    const tasks = config.sources.map((source, index) =>
+      runSource(
+        { config, index, store, progress, registry, sink, logger, metrics: metrics.source(source.name), report: readiness.reporter(source.name) },
+        stop.signal,
+      ),
+    );
+    if (config.lake?.compact.enabled === true) {
+      tasks.push(runContinuousCompaction(config, { logger: logger.child({ component: 'lake' }), signal: stop.signal }));
+    }
     await Promise.all(
-      config.sources.map((source, index) =>
-        runSource(
-          { config, index, store, progress, registry, sink, logger, metrics: metrics.source(source.name), report: readiness.reporter(source.name) },
-          stop.signal,
-        ).catch((error: unknown) => {
-          // A permanent failure stops the other sources cleanly, so every checkpoint is written before the exit.
+      tasks.map((task) =>
+        task.catch((error: unknown) => {
+          // A permanent failure stops everything else cleanly, so every checkpoint is written before the exit.
           stop.abort(error);
           throw error;
         }),

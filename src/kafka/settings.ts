@@ -8,6 +8,20 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { BaseOptions, SASLOptions } from '@platformatic/kafka';
 import { ConfigError } from '../model/errors.js';
 
+/** The config file's `kafka` section as far as it differs from KafkaSettings: TLS carries an `enabled` switch. */
+export interface KafkaConfigSection extends Omit<KafkaSettings, 'tls'> {
+  readonly tls: { readonly enabled: boolean; readonly ca?: string; readonly cert?: string; readonly key?: string; readonly rejectUnauthorized: boolean };
+}
+
+/** Settings for the clients from the config section: TLS only when enabled. */
+export function kafkaSettings(kafka: KafkaConfigSection): KafkaSettings {
+  const { tls, ...rest } = kafka;
+  return {
+    ...rest,
+    tls: tls.enabled ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized } : undefined,
+  };
+}
+
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface KafkaSettings {

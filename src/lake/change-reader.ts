@@ -40,9 +40,11 @@ export async function readTopic(options: TopicReadOptions): Promise<TopicRead> {
     groupId: options.groupId,
     autocommit: false,
     maxWaitTime: 200,
-    maxBytes: 4 * 1024 * 1024,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    highWaterMark: 4096,
+    // Larger fetches or a deeper buffer than this make the client hold far more heap (measured: 4 MB fetches
+    // with 4096 buffered records need more than 64 MB of heap where 1 MB and 1024 run in under 48 MB).
+    maxBytes: 1024 * 1024,
+    maxBytesPerPartition: 1024 * 1024,
+    highWaterMark: 1024,
   });
   const next = new Map<number, bigint>();
   /** Partition → end offset when the read started, for partitions with something to read. */

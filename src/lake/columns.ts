@@ -80,7 +80,8 @@ function recordFields(schema: unknown): AvroField[] | undefined {
   return schema.fields as AvroField[];
 }
 
-function namedTypes(schema: unknown, found = new Map<string, unknown>()): Map<string, unknown> {
+/** Named record, enum and fixed schemas by name (full and short), for resolving references. */
+export function namedTypes(schema: unknown, found = new Map<string, unknown>()): Map<string, unknown> {
   if (Array.isArray(schema)) {
     for (const s of schema) namedTypes(s, found);
   } else if (isObject(schema)) {

@@ -7,12 +7,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RegistryAvroDecoder, type SchemaSource } from '../avro/decoder.js';
+import { unframe } from '../avro/index.js';
 import type { KafkaSettings } from '../kafka/settings.js';
 import { TributaryError } from '../model/errors.js';
 import type { Logger } from '../ops/logger.js';
 import { bucketOf, partitionSpecFor, type BucketOptions } from './buckets.js';
 import { readTopic } from './change-reader.js';
 import { envelopeColumns, keyColumns, LakeSchemaError, type ColumnCodec } from './columns.js';
+import { envelopeReader, type EnvelopeReader } from './envelope-reader.js';
 import { rewriteBucket, reduceChanges } from './merge.js';
 import {
   currentSchema,
@@ -69,6 +71,7 @@ export interface SnapshotResult {
 
 interface SchemaVersion {
   readonly valueColumns: readonly ColumnCodec[];
+  readonly reader: EnvelopeReader;
   keyCodecs?: readonly ColumnCodec[];
   writer?: RowWriter;
 }
@@ -124,13 +127,14 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
       records++;
       if (record.value === null) continue;
       const where = (): string => `${target.topic}[${record.partition}]@${record.offset}`;
-      const value = decoder.decodeKnown(record.value) ?? (await decoder.decode(record.value, `value of ${where()}`));
-      let version = versions.get(value.schemaId);
+      const { schemaId, payload } = unframe(record.value);
+      let version = versions.get(schemaId);
       if (version === undefined) {
-        version = { valueColumns: envelopeColumns(value.schema, target.topic) };
-        versions.set(value.schemaId, version);
+        const writer = await decoder.schemaFor(schemaId, `value of ${where()}`);
+        version = { valueColumns: envelopeColumns(writer.schema, target.topic), reader: envelopeReader(writer.schema, writer.type) };
+        versions.set(schemaId, version);
       }
-      const envelope = value.value as Envelope;
+      const envelope = version.reader.read(payload) as Envelope;
       source = laterPosition(source, positionOf(envelope.source));
       latestValueSchema = version;
       if (envelope.op === 't') {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { SchemaSource } from '../avro/decoder.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, TributaryError } from '../model/errors.js';
+import { kafkaSettings } from '../kafka/settings.js';
 import type { Logger } from '../ops/logger.js';
 import { createRegistryClient } from '../registry/client.js';
 import type { BucketOptions } from './buckets.js';
@@ -68,7 +69,7 @@ export function lakeTargets(config: Config, table?: string): TableTarget[] {
 export async function runCompaction(config: Config, options: CompactionOptions): Promise<SnapshotResult[]> {
   const targets = lakeTargets(config, options.table);
   const deps = {
-    kafka: config.kafka,
+    kafka: kafkaSettings(config.kafka),
     groupId: options.groupId ?? `${config.kafka.clientId}-lake`,
     registry:
       options.registry ??

@@ -3,6 +3,7 @@
  * database types onto these semantic kinds; the Avro layer maps the kinds onto Debezium's schemas. Neither side
  * needs to know the other.
  */
+import type { Value } from './change.js';
 
 export type FieldType =
   | { kind: 'boolean' }
@@ -40,6 +41,11 @@ export interface Column {
   readonly nullable: boolean;
   /** The database's own type name (e.g. `varchar(20)`, `int unsigned`), for messages and metadata. */
   readonly sourceType: string;
+  /**
+   * The column's database default as a neutral value (the representation of row values), when it is a constant:
+   * Debezium puts defaults into the schema, and a column added NOT NULL needs one to stay backward compatible.
+   */
+  readonly defaultValue?: Value;
 }
 
 export interface TableId {
@@ -64,5 +70,10 @@ export function qualifiedName(id: TableId): string {
 
 /** Structural equality of two table schemas: a difference means a new schema version. */
 export function sameSchema(a: TableSchema, b: TableSchema): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify(a, jsonSafe) === JSON.stringify(b, jsonSafe);
+}
+
+/** Defaults may be bigints, which JSON.stringify rejects; `n` keeps 5n apart from 5. */
+function jsonSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `${value}n` : value;
 }

@@ -17,7 +17,8 @@
  */
 import type { Config } from '../config/index.js';
 import { CheckpointStore } from '../checkpoint/store.js';
-import { kafkaSettings, TopicCreatingSink } from '../daemon/kafka-sink.js';
+import { TopicCreatingSink } from '../daemon/kafka-sink.js';
+import { kafkaSettings } from '../kafka/settings.js';
 import { registrySchemaStore } from '../daemon/store-adapters.js';
 import { createKafkaProducer } from '../kafka/producer.js';
 import { ConfigError, TributaryError } from '../model/errors.js';

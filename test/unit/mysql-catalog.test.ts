@@ -84,3 +84,35 @@ test('a binlog-era version keeps nullability from the previous version, then the
     ['gone', true], // known to neither
   ]);
 });
+
+test('column defaults reach the schema, and a binlog-era version takes them where it takes nullability', () => {
+  const catalog: CatalogTable = {
+    id: { database: 'shop', table: 'orders' },
+    primaryKey: ['id'],
+    columns: [
+      { name: 'id', columnType: 'int(11)', nullable: false },
+      { name: 'qty', columnType: 'bigint(20)', nullable: false, defaultValue: 7n }, // since retyped
+      { name: 'added', columnType: 'int(11)', nullable: false, defaultValue: 5 },
+    ],
+  };
+  const schema = buildTableSchema(catalog, { name: 'shop.orders' });
+  assert.deepEqual(schema.columns.map((c) => c.defaultValue), [undefined, 7n, 5]);
+  assert.equal('defaultValue' in schema.columns[0]!, false);
+  const previous = buildTableSchema(
+    { ...catalog, columns: [catalog.columns[0]!, { name: 'qty', columnType: 'int(11)', nullable: false, defaultValue: 1 }] },
+    { name: 'shop.orders' },
+  ).columns;
+  const binlog = [
+    { name: 'id', columnType: 'int' },
+    { name: 'qty', columnType: 'int' },
+    { name: 'added', columnType: 'int' },
+    { name: 'gone', columnType: 'int' },
+  ];
+  const fitted = reconcileWithBinlog(catalog, binlog, ['id'], previous);
+  assert.deepEqual(fitted.columns.map((c) => [c.name, c.defaultValue]), [
+    ['id', undefined],
+    ['qty', 1], // the previous version, not the retyped catalog column
+    ['added', 5], // the catalog
+    ['gone', undefined],
+  ]);
+});

@@ -8,6 +8,8 @@ import type { Column, TableId, TableSchema } from '../../model/schema.js';
 import { ConfigError, SourceError } from '../../model/errors.js';
 import { fieldTypeOf, type ColumnDescription } from './types.js';
 import type { QueryConnection } from './connection.js';
+import type { Value } from '../../model/change.js';
+import { parseColumnDefault } from './column-default.js';
 
 export interface MysqlTableConfig {
   /** `database.table`. */
@@ -19,6 +21,8 @@ export interface MysqlTableConfig {
 
 export interface CatalogColumn extends ColumnDescription {
   readonly nullable: boolean;
+  /** The constant default as a neutral value; absent when there is none (see column-default.ts). */
+  readonly defaultValue?: Value;
 }
 
 /** A table as the server describes it, before the configured filters. */
@@ -38,7 +42,7 @@ export function parseTableName(name: string): TableId {
 
 export async function readCatalogTable(connection: QueryConnection, id: TableId): Promise<CatalogTable> {
   const [columns] = await connection.query<mysql.RowDataPacket[]>(
-    `SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE FROM information_schema.COLUMNS
+    `SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS
      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [id.database, id.table],
   );
@@ -56,13 +60,27 @@ export async function readCatalogTable(connection: QueryConnection, id: TableId)
   return {
     id,
     primaryKey: keys.map((k) => String(k.COLUMN_NAME)),
-    columns: columns.map((c) => ({
-      name: String(c.COLUMN_NAME),
-      columnType: String(c.COLUMN_TYPE),
-      nullable: c.IS_NULLABLE === 'YES',
-      json: String(c.DATA_TYPE).toLowerCase() === 'json' || jsonColumns.has(String(c.COLUMN_NAME)),
-    })),
+    columns: columns.map((c) => {
+      const column = {
+        name: String(c.COLUMN_NAME),
+        columnType: String(c.COLUMN_TYPE),
+        nullable: c.IS_NULLABLE === 'YES',
+        json: String(c.DATA_TYPE).toLowerCase() === 'json' || jsonColumns.has(String(c.COLUMN_NAME)),
+      };
+      const defaultValue = catalogDefault(`${id.database}.${id.table}`, column, (c.COLUMN_DEFAULT ?? null) as string | null, String(c.EXTRA ?? ''));
+      return defaultValue === undefined ? column : { ...column, defaultValue };
+    }),
   };
+}
+
+function catalogDefault(table: string, column: CatalogColumn, columnDefault: string | null, extra: string): Value | undefined {
+  let type;
+  try {
+    type = fieldTypeOf(table, column);
+  } catch {
+    return undefined; // an unsupported type is reported where the schema is built, if the column is captured
+  }
+  return parseColumnDefault(columnDefault, extra, type, column.nullable);
 }
 
 /** MariaDB writes a JSON column as LONGTEXT CHECK (json_valid(`col`)); that constraint is the only trace. */
@@ -105,6 +123,7 @@ export function buildTableSchema(table: CatalogTable, config: MysqlTableConfig, 
     type: fieldTypeOf(name, c),
     nullable: c.nullable,
     sourceType: c.columnType,
+    ...(c.defaultValue === undefined ? {} : { defaultValue: c.defaultValue }),
   }));
   const key = (config.key ?? table.primaryKey).filter((k) => strict || columns.some((c) => c.name === k));
   for (const k of key) {
@@ -156,7 +175,8 @@ export function reconcileWithBinlog(
           : fromCatalog !== undefined && sameType(fromCatalog, b)
             ? fromCatalog.nullable
             : true;
-      return { name: b.name, columnType: b.columnType, nullable, json };
+      const defaultValue = priorFits ? prior.defaultValue : fromCatalog !== undefined && sameType(fromCatalog, b) ? fromCatalog.defaultValue : undefined;
+      return { name: b.name, columnType: b.columnType, nullable, json, ...(defaultValue === undefined ? {} : { defaultValue }) };
     }),
   };
 }

@@ -70,7 +70,9 @@ export async function* streamBinlog(options: StreamOptions, signal: AbortSignal)
       start: state.resumeStart(),
       tables: tablesByDatabase(options.tables),
       heartbeatMs: options.heartbeatMs ?? 10_000,
-      highWater: options.highWater ?? 2_000,
+      // Events, not rows: a rows event of a big transaction holds up to binlog_row_event_max_size (8 KiB) of rows,
+      // dozens of them, all decoded at once. 2,000 such events buffered half a GiB in a 1M-row transaction.
+      highWater: options.highWater ?? 100,
       checksum: options.checksum,
     });
     client.start();

@@ -7,6 +7,7 @@ import type { Column, TableSchema } from '../../model/schema.js';
 import { sameSchema } from '../../model/schema.js';
 import type { Value } from '../../model/change.js';
 import { columnCodec, type PgType } from './types.js';
+import { parseColumnDefault } from './column-default.js';
 import { columnNotFoundError, tableNotFoundError, unsupportedTypeError } from './errors.js';
 
 export interface TableConfig {
@@ -23,6 +24,8 @@ export interface CatalogColumn {
   readonly nullable: boolean;
   /** format_type(), e.g. `numeric(10,2)`. */
   readonly sourceType: string;
+  /** pg_get_expr() of the column default (not of a generated column's expression); absent when there is none. */
+  readonly defaultExpr?: string;
 }
 
 /** A configured table as found in the catalog. */
@@ -125,10 +128,19 @@ export class PgCatalog {
 
   /** Live columns of a relation, in attribute order. */
   async columns(oid: number): Promise<CatalogColumn[]> {
-    const result = await this.client.query<{ name: string; type_oid: string; type_mod: number; not_null: boolean; source_type: string }>(
-      `SELECT attname AS name, atttypid::int8 AS type_oid, atttypmod AS type_mod, attnotnull AS not_null,
-              format_type(atttypid, atttypmod) AS source_type
-         FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    const result = await this.client.query<{
+      name: string;
+      type_oid: string;
+      type_mod: number;
+      not_null: boolean;
+      source_type: string;
+      default_expr: string | null;
+    }>(
+      `SELECT a.attname AS name, a.atttypid::int8 AS type_oid, a.atttypmod AS type_mod, a.attnotnull AS not_null,
+              format_type(a.atttypid, a.atttypmod) AS source_type,
+              CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS default_expr
+         FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
       [oid],
     );
     return result.rows.map((row) => ({
@@ -137,6 +149,7 @@ export class PgCatalog {
       typeMod: row.type_mod,
       nullable: !row.not_null,
       sourceType: row.source_type,
+      ...(row.default_expr === null ? {} : { defaultExpr: row.default_expr }),
     }));
   }
 
@@ -162,7 +175,14 @@ export class PgCatalog {
     for (const column of columns) {
       const codec = columnCodec(column.typeOid, column.typeMod, this.types);
       if (codec === undefined) throw unsupportedTypeError(`${schemaName}.${table}`, column.name, column.sourceType);
-      modelColumns.push({ name: column.name, type: codec.type, nullable: column.nullable, sourceType: column.sourceType });
+      const defaultValue = parseColumnDefault(column.defaultExpr, codec.type, codec.read);
+      modelColumns.push({
+        name: column.name,
+        type: codec.type,
+        nullable: column.nullable,
+        sourceType: column.sourceType,
+        ...(defaultValue === undefined ? {} : { defaultValue }),
+      });
       readers.push(codec.read);
     }
     const presentKey = key.filter((name) => columns.some((column) => column.name === name));

@@ -132,6 +132,7 @@ export class PgoutputEvents {
         typeMod: column.typeMod,
         nullable: current?.nullable ?? true,
         sourceType: sameType ? current.sourceType : await catalog.formatType(column.typeOid, column.typeMod),
+        ...(sameType && current.defaultExpr !== undefined ? { defaultExpr: current.defaultExpr } : {}),
       });
       tupleIndexes.push(index);
     }
