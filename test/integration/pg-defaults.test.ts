@@ -54,7 +54,7 @@ test('constant column defaults reach the TableSchema; computed ones do not', asy
       doubled: undefined, // a generated column's expression is no default
     });
     // Every default the catalog produced is one the Avro layer can write into the registered schema.
-    assert.doesNotThrow(() => buildValueSchema('t.test.defaults', schema, 'postgres'));
+    assert.doesNotThrow(() => buildValueSchema('t.test.defaults', schema, 'postgresql'));
   } finally {
     await pg.query(`DROP TABLE ${name}`);
     await Promise.all([pg.end(), client.end()]);
