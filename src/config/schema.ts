@@ -242,7 +242,7 @@ const configObjectSchema = z.strictObject({
   pipeline: z
     .strictObject({
       queue: z
-        .strictObject({ maxEvents: int(1, 10_000_000).default(10_000), maxBytes: int(1024, 17_179_869_184).default(67_108_864) })
+        .strictObject({ maxEvents: int(1, 10_000_000).default(2_000), maxBytes: int(1024, 17_179_869_184).default(67_108_864) })
         .prefault({}),
       shutdownTimeoutMs: int(0, 3_600_000).default(30_000),
     })

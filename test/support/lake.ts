@@ -14,6 +14,7 @@ import type { Column, TableSchema } from '../../src/model/schema.js';
 import { createKafkaProducer, type KafkaProducer } from '../../src/kafka/producer.js';
 import { ensureTopics } from '../../src/kafka/admin.js';
 import { createLogger, silentLogger } from '../../src/ops/logger.js';
+import { retry } from '../../src/ops/retry.js';
 import { DebeziumRecordEncoder } from '../../src/pipeline/record-encoder.js';
 import { createRegistryClient, type RegistryClient } from '../../src/registry/client.js';
 import { MemorySchemaStore } from '../../src/registry/memory-store.js';
@@ -214,14 +215,17 @@ export function childEnv(settings: ChildSettings): Record<string, string> {
 
 if (process.argv[1]?.endsWith('support/lake.ts') && process.env.TRIBUTARY_LAKE_CHILD !== undefined) {
   const settings = JSON.parse(process.env.TRIBUTARY_LAKE_CHILD) as ChildSettings;
-  await compactTable(
-    settings.target,
-    deps(settings.registryUrl, {
-      groupId: settings.groupId,
-      maxChangesPerSnapshot: settings.maxChangesPerSnapshot,
-      buckets: { rangeWidth: settings.rangeWidth },
-      logger: createLogger('warn'),
-    }),
+  // As the continuous compactor does, a failure that may pass (a broker slow under load) is tried again.
+  await retry(() =>
+    compactTable(
+      settings.target,
+      deps(settings.registryUrl, {
+        groupId: settings.groupId,
+        maxChangesPerSnapshot: settings.maxChangesPerSnapshot,
+        buckets: { rangeWidth: settings.rangeWidth },
+        logger: createLogger('warn'),
+      }),
+    ),
   );
   process.stdout.write('done\n');
 }

@@ -65,7 +65,7 @@ describe('loadConfig: valid files', () => {
     assert.deepEqual(config.registry, { mode: 'embedded', listen: { host: '127.0.0.1', port: 8081 }, url: 'http://127.0.0.1:8081' });
     assert.equal(config.checkpoint.path, '/etc/tributary/tributary.db');
     assert.equal(config.lake, undefined);
-    assert.deepEqual(config.pipeline, { queue: { maxEvents: 10_000, maxBytes: 67_108_864 }, shutdownTimeoutMs: 30_000 });
+    assert.deepEqual(config.pipeline, { queue: { maxEvents: 2_000, maxBytes: 67_108_864 }, shutdownTimeoutMs: 30_000 });
     assert.equal(config.logging.level, 'info');
     assert.deepEqual(config.http, { host: '127.0.0.1', port: 9464 });
   });
