@@ -50,6 +50,12 @@ test('/metrics counts the events of a known workload per table and op', async ()
   );
   const daemon = new Daemon(config);
   try {
+    const expected = new Map<string, number>();
+    for (const { table, inserts, updates, deletes } of tables) {
+      expected.set(`public.${table} c`, inserts + 1);
+      expected.set(`public.${table} u`, updates);
+      expected.set(`public.${table} d`, deletes);
+    }
     const ops = await opsUrl(daemon);
     await daemon.waitForLog(/streaming changes/);
     for (const { table, inserts, updates, deletes } of tables) {
@@ -58,18 +64,15 @@ test('/metrics counts the events of a known workload per table and op', async ()
       for (let id = 1; id <= updates; id++) await pg.query(`UPDATE ${table} SET note = 'changed' WHERE id = $1`, [id]);
       await pg.query(`DELETE FROM ${table} WHERE id > $1`, [inserts - deletes]);
       await pg.query(`INSERT INTO ${table} VALUES (-1, 'marker')`);
+      // Scraped mid-workload too: the endpoint answers while streaming and never counts ahead of the work done.
+      const during = eventCounts(await (await fetch(`${ops}/metrics`)).text(), name);
+      for (const [key, count] of during) assert.ok(count <= (expected.get(key) ?? 0), `${key} = ${count} mid-workload`);
     }
     for (const { table } of tables) {
       await readTopic(`${name}.public.${table}`, { until: (r) => isMarker(r.at(-1)), timeoutMs: 30_000 });
     }
 
     // Kafka holds everything; the counter follows the acknowledgement, so it may lag the read by a moment.
-    const expected = new Map<string, number>();
-    for (const { table, inserts, updates, deletes } of tables) {
-      expected.set(`public.${table} c`, inserts + 1);
-      expected.set(`public.${table} u`, updates);
-      expected.set(`public.${table} d`, deletes);
-    }
     const deadline = Date.now() + 10_000;
     let counts = new Map<string, number>();
     for (;;) {
