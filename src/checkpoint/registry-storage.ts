@@ -10,19 +10,9 @@ export const SCHEMA_TYPES = ['AVRO', 'JSON', 'PROTOBUF'] as const;
 
 export type SchemaType = (typeof SCHEMA_TYPES)[number];
 
-export const COMPATIBILITY_LEVELS = [
-  'BACKWARD',
-  'BACKWARD_TRANSITIVE',
-  'FORWARD',
-  'FORWARD_TRANSITIVE',
-  'FULL',
-  'FULL_TRANSITIVE',
-  'NONE',
-] as const;
+import { COMPATIBILITY_LEVELS, DEFAULT_COMPATIBILITY, type CompatibilityLevel } from '../registry/compatibility.js';
 
-export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
-
-export const DEFAULT_COMPATIBILITY: CompatibilityLevel = 'BACKWARD';
+export { COMPATIBILITY_LEVELS, DEFAULT_COMPATIBILITY, type CompatibilityLevel };
 
 export interface RegisteredSchema {
   /** Global id, from 1, never reused; the id in the Confluent wire format. */

@@ -6,6 +6,7 @@
 import type { Config } from '../config/index.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { createKafkaProducer } from '../kafka/producer.js';
+import { closeAll } from '../ops/close-all.js';
 import type { Logger } from '../ops/logger.js';
 import { ReadinessTracker } from '../ops/health.js';
 import { startOpsServer } from '../ops/http.js';
@@ -74,11 +75,7 @@ export async function runDaemon(config: Config, options: DaemonOptions): Promise
     logger.info('tributary stopped');
   } finally {
     detachSignals();
-    for (const close of cleanup.reverse()) {
-      await Promise.resolve()
-        .then(close)
-        .catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
-    }
+    await closeAll(cleanup, logger);
   }
 }
 

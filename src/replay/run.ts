@@ -23,6 +23,7 @@ import { registrySchemaStore } from '../daemon/store-adapters.js';
 import { createKafkaProducer } from '../kafka/producer.js';
 import { ConfigError, TributaryError } from '../model/errors.js';
 import { qualifiedName } from '../model/schema.js';
+import { closeAll } from '../ops/close-all.js';
 import type { Logger } from '../ops/logger.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { DebeziumRecordEncoder } from '../pipeline/record-encoder.js';
@@ -168,11 +169,7 @@ export async function runReplay(config: Config, options: ReplayOptions): Promise
     return result;
   } finally {
     detachSignals();
-    for (const close of cleanup.reverse()) {
-      await Promise.resolve()
-        .then(close)
-        .catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
-    }
+    await closeAll(cleanup, logger);
   }
 }
 
