@@ -7,7 +7,8 @@ import { tlsOptions, type PostgresSourceConfig } from '../config/index.js';
 import { catalogError } from './connect-errors.js';
 import type { PostgresFacts, PostgresTableFacts } from './postgres-judge.js';
 
-export async function probePostgres(source: PostgresSourceConfig, sourceIndex: number, timeoutMs: number): Promise<PostgresFacts> {
+/** A short-lived, time-bounded connection for reading catalogs (check and status). */
+export async function inspectionClient(source: PostgresSourceConfig, sourceIndex: number, timeoutMs: number, purpose: string): Promise<pg.Client> {
   const { host, port, database, user, password, tls } = source.connection;
   const client = new pg.Client({
     host,
@@ -18,11 +19,16 @@ export async function probePostgres(source: PostgresSourceConfig, sourceIndex: n
     ssl: tlsOptions(tls, `sources[${sourceIndex}].connection.tls`) ?? false,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
-    application_name: 'tributary check',
+    application_name: `tributary ${purpose}`,
   });
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
   client.on('error', () => undefined);
   await client.connect();
+  return client;
+}
+
+export async function probePostgres(source: PostgresSourceConfig, sourceIndex: number, timeoutMs: number): Promise<PostgresFacts> {
+  const client = await inspectionClient(source, sourceIndex, timeoutMs, 'check');
   try {
     const settings = await client.query<{ name: string; setting: string }>(
       `SELECT name, setting FROM pg_settings WHERE name IN ('wal_level', 'max_replication_slots', 'max_wal_senders')`,

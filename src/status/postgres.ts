@@ -2,8 +2,8 @@
  * The server side of a PostgreSQL source's status: its replication slot, how much WAL the slot holds back on
  * the server (restart_lsn), and how far the server is ahead of what was confirmed (confirmed_flush_lsn).
  */
-import pg from 'pg';
-import { tlsOptions, type PostgresSourceConfig } from '../config/index.js';
+import type { PostgresSourceConfig } from '../config/index.js';
+import { inspectionClient } from '../check/postgres-probe.js';
 import { decodePosition, Lsn } from '../sources/postgres/position.js';
 
 export interface PostgresServerStatus {
@@ -41,20 +41,7 @@ export async function postgresStatus(
   storedPosition: string | undefined,
   timeoutMs: number,
 ): Promise<PostgresServerStatus> {
-  const { host, port, database, user, password, tls } = source.connection;
-  const client = new pg.Client({
-    host,
-    port,
-    database,
-    user,
-    password,
-    ssl: tlsOptions(tls, `sources[${sourceIndex}].connection.tls`) ?? false,
-    connectionTimeoutMillis: timeoutMs,
-    query_timeout: timeoutMs,
-    application_name: 'tributary status',
-  });
-  client.on('error', () => undefined);
-  await client.connect();
+  const client = await inspectionClient(source, sourceIndex, timeoutMs, 'status');
   try {
     // A standby has no current WAL insert position; what it received is the comparable point there.
     const current = `CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END`;
