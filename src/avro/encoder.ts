@@ -1,6 +1,6 @@
 /**
- * Change events → Avro key and value bytes (without the wire-format header; see wire.ts), in the shape the
- * Debezium PostgreSQL, MySQL or MariaDB connector produces through the Confluent Avro converter.
+ * Change events → Avro key and value bytes in Confluent's wire format (see wire.ts), in the shape the Debezium
+ * PostgreSQL, MySQL or MariaDB connector produces through the Confluent Avro converter.
  */
 import type avro from 'avsc';
 import type { ChangeEvent, Row } from '../model/change.js';
@@ -9,9 +9,11 @@ import { temporalModeFor, type SourceKind } from './connect-types.js';
 import { envelopeConnectSchema, keyColumns, keyConnectSchema } from './envelope.js';
 import { avroTypeFor } from './avro-type.js';
 import { sourceValue } from './source-block.js';
-import { rowToAvro, type ValueContext } from './values.js';
-import { timestampTriples } from './timestamps.js';
-import { encodeFramed } from './wire.js';
+import type { ValueContext } from './values.js';
+import { timestampTriples, type EpochTimestamps } from './timestamps.js';
+import { WIRE_HEADER_BYTES } from './wire.js';
+import { fieldTypes, optionalRowWriter, rowWriter, SlabOutput, writerFor, type Tap, type Writer } from './compiled-writer.js';
+import { invariant } from '../model/errors.js';
 
 /** The Debezium release whose event format this reproduces; the default for the source block's `version`. */
 export const DEBEZIUM_FORMAT_VERSION = '3.6.1.Final';
@@ -27,41 +29,40 @@ export function buildValueSchema(topic: string, table: TableSchema, kind: Source
   return avroTypeFor(envelopeConnectSchema(topic, table, kind));
 }
 
-/** Avro bytes of the key record; the row must hold the key columns. */
-export function encodeKey(type: avro.Type, table: TableSchema, row: Row, kind: SourceKind): Buffer {
-  return type.toBuffer(rowToAvro(keyColumns(table), row, valueContext(table, kind)));
-}
+const ENVELOPE_FIELDS = ['before', 'after', 'source', 'transaction', 'op', 'ts_ms', 'ts_us', 'ts_ns'];
 
-export interface EnvelopeOptions {
-  /** What the source block's `version` field says. */
-  readonly version: string;
-  /** Processing time in ms since the epoch: the envelope's ts_ms (ts_us/ts_ns derive from it). */
-  readonly nowMs: number;
-}
+type EnvelopeWriter = (tap: Tap, event: ChangeEvent, now: EpochTimestamps) => void;
 
-const processingTimestamps = timestampTriples();
-
-/** Avro bytes of the envelope for a change event. */
-export function encodeValue(type: avro.Type, event: ChangeEvent, kind: SourceKind, options: EnvelopeOptions): Buffer {
-  return type.toBuffer(envelopeValue(event, kind, options));
-}
-
-/** The envelope as the JavaScript value avsc writes. */
-function envelopeValue(event: ChangeEvent, kind: SourceKind, options: EnvelopeOptions): Record<string, unknown> {
-  const ctx = valueContext(event.schema, kind);
-  const row = (r: Row | null) => (r === null ? null : rowToAvro(event.schema.columns, r, ctx));
-  const now = processingTimestamps(options.nowMs);
-  const tx = event.transaction;
-  return {
-    before: row(event.before),
-    after: row(event.after),
-    source: sourceValue(kind, event.source, options.version),
-    transaction:
+/** Writes the `<topic>.Envelope` of `valueType` for events of `table`, field by field in the schema's order. */
+function envelopeWriter(valueType: avro.Type, table: TableSchema, kind: SourceKind, version: string): EnvelopeWriter {
+  const fields = fieldTypes(valueType);
+  invariant(
+    [...fields.keys()].join() === ENVELOPE_FIELDS.join(),
+    `envelope ${valueType.name ?? '?'} has fields ${[...fields.keys()].join()}, expected ${ENVELOPE_FIELDS.join()}`,
+  );
+  const field = (name: string): avro.Type => fields.get(name)!;
+  const ctx = valueContext(table, kind);
+  const writeBefore = optionalRowWriter(field('before'), table.columns, ctx);
+  const writeAfter = optionalRowWriter(field('after'), table.columns, ctx);
+  const writeSource = writerFor(field('source'));
+  const writeTransaction = writerFor(field('transaction'));
+  const writeOp = writerFor(field('op'));
+  const writeTsMs = writerFor(field('ts_ms'));
+  const writeTsUs = writerFor(field('ts_us'));
+  const writeTsNs = writerFor(field('ts_ns'));
+  return (tap, event, now) => {
+    const tx = event.transaction;
+    writeBefore(tap, event.before);
+    writeAfter(tap, event.after);
+    writeSource(tap, sourceValue(kind, event.source, version));
+    writeTransaction(
+      tap,
       tx === null ? null : { id: tx.id, total_order: tx.totalOrder, data_collection_order: tx.dataCollectionOrder },
-    op: event.op,
-    ts_ms: now.ms,
-    ts_us: now.us,
-    ts_ns: now.ns,
+    );
+    writeOp(tap, event.op);
+    writeTsMs(tap, now.ms);
+    writeTsUs(tap, now.us);
+    writeTsNs(tap, now.ns);
   };
 }
 
@@ -77,15 +78,24 @@ export interface AvroEncoderOptions {
   readonly clock?: () => number;
 }
 
+interface TableWriters {
+  readonly key: avro.Type | null;
+  readonly value: avro.Type;
+  readonly writeKey: Writer<Row> | null;
+  readonly writeEnvelope: EnvelopeWriter;
+}
+
 /**
- * Encodes events of one source, caching the Types per (topic, table schema): a schema change yields a new
- * Type, an unchanged table reuses its Type.
+ * Encodes events of one source, caching the Types and their compiled writers per (topic, table schema): a
+ * schema change yields new ones, an unchanged table reuses them. Framed output shares slabs (see SlabOutput).
  */
 export class AvroEventEncoder {
   /** Keyed by the schema object, which a source replaces exactly when the table changed: no per-event hashing. */
-  private readonly types = new WeakMap<TableSchema, Map<string, { key: avro.Type | null; value: avro.Type }>>();
+  private readonly types = new WeakMap<TableSchema, Map<string, TableWriters>>();
   private readonly version: string;
   private readonly clock: () => number;
+  private readonly output = new SlabOutput();
+  private readonly processingTime = timestampTriples();
 
   constructor(private readonly options: AvroEncoderOptions) {
     this.version = options.version ?? DEBEZIUM_FORMAT_VERSION;
@@ -93,45 +103,57 @@ export class AvroEventEncoder {
   }
 
   keyType(topic: string, table: TableSchema): avro.Type | null {
-    return this.typesFor(topic, table).key;
+    return this.writersFor(topic, table).key;
   }
 
   valueType(topic: string, table: TableSchema): avro.Type {
-    return this.typesFor(topic, table).value;
+    return this.writersFor(topic, table).value;
   }
 
   /**
-   * The key bytes, or null for a keyless table or a truncate. Deletes take the key from `before`, everything
-   * else from `after`, so an update that changes the key is keyed by the new key as in Debezium.
+   * The key bytes in Confluent's wire format under `schemaId`, or null for a keyless table or a truncate. Deletes
+   * take the key from `before`, everything else from `after`, so an update that changes the key is keyed by the
+   * new key as in Debezium.
    */
-  encodeKey(topic: string, event: ChangeEvent): Buffer | null {
-    const type = this.keyType(topic, event.schema);
+  encodeFramedKey(topic: string, event: ChangeEvent, schemaId: number): Buffer | null {
+    const { writeKey } = this.writersFor(topic, event.schema);
     const row = event.op === 'd' ? event.before : event.after;
-    if (type === null || row === null || event.op === 't') return null;
-    return encodeKey(type, event.schema, row, this.options.kind);
+    if (writeKey === null || row === null || event.op === 't') return null;
+    return this.output.framed(schemaId, writeKey, row);
   }
 
-  encodeValue(topic: string, event: ChangeEvent): Buffer {
-    return encodeValue(this.valueType(topic, event.schema), event, this.options.kind, {
-      version: this.version,
-      nowMs: this.clock(),
-    });
-  }
-
-  /** encodeValue in Confluent's wire format under `schemaId`, written in one pass. */
+  /** The envelope in Confluent's wire format under `schemaId`. */
   encodeFramedValue(topic: string, event: ChangeEvent, schemaId: number): Buffer {
-    const options = { version: this.version, nowMs: this.clock() };
-    return encodeFramed(this.valueType(topic, event.schema), schemaId, envelopeValue(event, this.options.kind, options));
+    const { writeEnvelope } = this.writersFor(topic, event.schema);
+    return this.output.framed(schemaId, writeEnvelope, event, this.processingTime(this.clock()));
   }
 
-  private typesFor(topic: string, table: TableSchema): { key: avro.Type | null; value: avro.Type } {
+  /** encodeFramedKey without the wire header: the plain Avro bytes. */
+  encodeKey(topic: string, event: ChangeEvent): Buffer | null {
+    return this.encodeFramedKey(topic, event, 0)?.subarray(WIRE_HEADER_BYTES) ?? null;
+  }
+
+  /** encodeFramedValue without the wire header: the plain Avro bytes. */
+  encodeValue(topic: string, event: ChangeEvent): Buffer {
+    return this.encodeFramedValue(topic, event, 0).subarray(WIRE_HEADER_BYTES);
+  }
+
+  private writersFor(topic: string, table: TableSchema): TableWriters {
     let byTopic = this.types.get(table);
     if (byTopic === undefined) this.types.set(table, (byTopic = new Map()));
-    let types = byTopic.get(topic);
-    if (types === undefined) {
-      types = { key: buildKeySchema(topic, table, this.options.kind), value: buildValueSchema(topic, table, this.options.kind) };
-      byTopic.set(topic, types);
+    let writers = byTopic.get(topic);
+    if (writers === undefined) {
+      const { kind } = this.options;
+      const key = buildKeySchema(topic, table, kind);
+      const value = buildValueSchema(topic, table, kind);
+      writers = {
+        key,
+        value,
+        writeKey: key === null ? null : rowWriter(key, keyColumns(table), valueContext(table, kind)),
+        writeEnvelope: envelopeWriter(value, table, kind, this.version),
+      };
+      byTopic.set(topic, writers);
     }
-    return types;
+    return writers;
   }
 }

@@ -4,10 +4,7 @@ export {
   DEBEZIUM_FORMAT_VERSION,
   buildKeySchema,
   buildValueSchema,
-  encodeKey,
-  encodeValue,
   type AvroEncoderOptions,
-  type EnvelopeOptions,
 } from './encoder.js';
 export { schemaJson } from './avro-type.js';
 export { frame, unframe } from './wire.js';

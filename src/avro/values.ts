@@ -15,7 +15,7 @@
  *   Connect's Decimal.fromLogical; NaN/Infinity are errors in precise mode (SpecialValueDecimal.fromLogical).
  */
 import { createHash } from 'node:crypto';
-import { UNAVAILABLE, type Row, type Value } from '../model/change.js';
+import { UNAVAILABLE, type Value } from '../model/change.js';
 import type { Column, FieldType } from '../model/schema.js';
 import { isVariableScale, timestampUnit, timeUnit, type TemporalMode } from './connect-types.js';
 import { AvroValueError } from './errors.js';
@@ -27,13 +27,6 @@ export interface ValueContext {
   readonly mode: TemporalMode;
   /** `schema.table` / `db.table`, for error messages. */
   readonly table: string;
-}
-
-/** The Avro record of a row for the given columns; columns absent from the row count as null. */
-export function rowToAvro(columns: readonly ColumnWithDefault[], row: Row, ctx: ValueContext): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const column of columns) out[column.name] = columnToAvro(column, row[column.name] ?? null, ctx);
-  return out;
 }
 
 /**

@@ -105,19 +105,18 @@ export class DebeziumRecordEncoder implements RecordEncoder {
 
   private async encodeChange(event: ChangeEvent, out: OutgoingRecord[]): Promise<void> {
     const table = this.tables.get(event.schema) ?? (await this.register(event.schema));
-    const keyBytes = table.keyId === null ? null : this.avro.encodeKey(table.topic, event);
+    const key = table.keyId === null ? null : this.avro.encodeFramedKey(table.topic, event, table.keyId);
     // Debezium (RelationalChangeRecordEmitter) turns an update that changes the key into a delete of the old key
     // (with its tombstone) and a create of the new one, so compacted topics drop the old key.
-    if (event.op === 'u' && event.before !== null && keyBytes !== null) {
-      const oldKey = this.avro.encodeKey(table.topic, { ...event, op: 'd' });
-      if (oldKey !== null && !oldKey.equals(keyBytes)) {
-        this.encodeRecord(table, { ...this.splits.shift(event), op: 'd', after: null }, frame(table.keyId!, oldKey), out);
+    if (event.op === 'u' && event.before !== null && key !== null) {
+      const oldKey = this.avro.encodeFramedKey(table.topic, { ...event, op: 'd' }, table.keyId!);
+      if (oldKey !== null && !oldKey.equals(key)) {
+        this.encodeRecord(table, { ...this.splits.shift(event), op: 'd', after: null }, oldKey, out);
         this.splits.add(event);
-        this.encodeRecord(table, { ...this.splits.shift(event), op: 'c', before: null }, frame(table.keyId!, keyBytes), out);
+        this.encodeRecord(table, { ...this.splits.shift(event), op: 'c', before: null }, key, out);
         return;
       }
     }
-    const key = keyBytes === null || table.keyId === null ? null : frame(table.keyId, keyBytes);
     this.encodeRecord(table, this.splits.shift(event), key, out);
   }
 
