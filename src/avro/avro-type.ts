@@ -45,14 +45,19 @@ function withDirectWrite(frozen: avro.Type): avro.Type {
     value: (tap: Tap, n: unknown): void => {
       if (typeof n === 'bigint' && n >= -0xfffffffffffffn && n <= 0xfffffffffffffn) return tap.writeLong(Number(n));
       if (!isValid(n)) throw new Error(`invalid "long": ${String(n)}`);
+      // Nanosecond timestamps land here on every event: split the 64-bit zigzag into two 32-bit numbers once
+      // rather than shifting a bigint (an allocation each) per 7-bit group.
       const big = n as bigint;
-      let zigzag = big >= 0n ? big << 1n : ((-big) << 1n) - 1n;
+      const zigzag = big >= 0n ? big << 1n : ((-big) << 1n) - 1n;
+      let low = Number(zigzag & 0xffffffffn);
+      let high = Number(zigzag >> 32n);
       const { buf } = tap;
-      while (zigzag > 0x7fn) {
-        buf[tap.pos++] = Number(zigzag & 0x7fn) | 0x80;
-        zigzag >>= 7n;
+      while (high > 0 || low > 0x7f) {
+        buf[tap.pos++] = (low & 0x7f) | 0x80;
+        low = ((low >>> 7) | (high << 25)) >>> 0;
+        high >>>= 7;
       }
-      buf[tap.pos++] = Number(zigzag);
+      buf[tap.pos++] = low;
     },
   });
   return Object.freeze(type);
