@@ -10,7 +10,8 @@ import type { TableFacts } from './tables.js';
 
 const VARIABLES = ['log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'server_id', 'gtid_mode'];
 
-export async function probeMysql(source: MysqlSourceConfig, sourceIndex: number, timeoutMs: number): Promise<MysqlFacts> {
+/** A short-lived, time-bounded connection for reading server state (check and status). */
+export async function inspectionConnection(source: MysqlSourceConfig, sourceIndex: number, timeoutMs: number): Promise<mysql.Connection> {
   const { host, port, user, password, database, tls } = source.connection;
   const ssl = tlsOptions(tls, `sources[${sourceIndex}].connection.tls`);
   const connection = await mysql.createConnection({
@@ -22,8 +23,13 @@ export async function probeMysql(source: MysqlSourceConfig, sourceIndex: number,
     connectTimeout: timeoutMs,
     ...(ssl === undefined ? {} : { ssl: ssl as mysql.SslOptions }),
   });
-  // A dropped connection emits 'error' outside any query; the check reports failures through its queries.
+  // A dropped connection emits 'error' outside any query; the callers report failures through their queries.
   connection.on('error', () => undefined);
+  return connection;
+}
+
+export async function probeMysql(source: MysqlSourceConfig, sourceIndex: number, timeoutMs: number): Promise<MysqlFacts> {
+  const connection = await inspectionConnection(source, sourceIndex, timeoutMs);
   try {
     const [versionRows] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS version');
     const [variableRows] = await connection.query<RowDataPacket[]>('SHOW GLOBAL VARIABLES WHERE Variable_name IN (?)', [VARIABLES]);

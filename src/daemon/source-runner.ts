@@ -6,7 +6,7 @@
 import type { Config } from '../config/index.js';
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Logger } from '../ops/logger.js';
-import { trackEvents, type StateReporter } from '../ops/health.js';
+import type { StateReporter } from '../ops/health.js';
 import { errorKind, instrumentPipeline, instrumentSnapshotProgress, type SourceMetrics } from '../ops/metrics.js';
 import { isRetriable, retry } from '../ops/retry.js';
 import { Pipeline, type RecordSink } from '../pipeline/pipeline.js';
@@ -60,22 +60,20 @@ async function runOnce(deps: SourceRunnerDeps, sourceConfig: Config['sources'][n
     progress: instrumentSnapshotProgress(deps.progress, metrics),
     logger,
     startPosition: store.getPosition(sourceConfig.name)?.position,
+    report: deps.report,
   });
   try {
-    const tracked = {
-      events: (s: AbortSignal) => trackEvents(source.events(s), deps.report, s),
-      confirm: (position: string) => source.confirm(position),
-    };
     const encoder = new DebeziumRecordEncoder({
       kind: sourceConfig.kind === 'postgres' ? 'postgresql' : 'mysql',
       topicPrefix: sourceConfig.topicPrefix,
       transactions: sourceConfig.transactions,
       registry: deps.registry,
     });
-    const instrumented = instrumentPipeline({ source: tracked, encoder, sink: deps.sink, store }, metrics);
+    const instrumented = instrumentPipeline({ source, encoder, sink: deps.sink, store }, metrics);
     const queue = { maxItems: config.pipeline.queue.maxEvents, maxBytes: config.pipeline.queue.maxBytes };
     const pipeline = new Pipeline({ name: sourceConfig.name, ...instrumented, logger }, { queue });
     metrics.onQueueDepth(() => pipeline.queueDepth);
+    metrics.onLag(() => ({ bytes: source.lagBytes() }));
     await pipeline.run(signal);
   } catch (error) {
     if (!signal.aborted) metrics.error(errorKind(error));

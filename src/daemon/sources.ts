@@ -2,7 +2,7 @@
 import type { Config, PostgresSourceConfig, MysqlSourceConfig } from '../config/index.js';
 import { tlsOptions } from '../config/index.js';
 import type { Logger } from '../ops/logger.js';
-import type { SnapshotProgressStore, Source } from '../sources/source.js';
+import type { ActivityListener, SnapshotProgressStore, Source } from '../sources/source.js';
 import { PostgresSource } from '../sources/postgres/source.js';
 import { MysqlSource } from '../sources/mysql/source.js';
 
@@ -11,6 +11,7 @@ export interface SourceDeps {
   readonly logger: Logger;
   /** The last checkpointed position of this source, if any. */
   readonly startPosition: string | undefined;
+  readonly report: ActivityListener;
 }
 
 export function createSource(config: Config['sources'][number], index: number, deps: SourceDeps): Source {
@@ -36,6 +37,7 @@ function postgresSource(config: PostgresSourceConfig, index: number, deps: Sourc
     progress: deps.progress,
     logger,
     clock: { now: Date.now },
+    report: deps.report,
   });
 }
 
@@ -53,5 +55,6 @@ function mysqlSource(config: MysqlSourceConfig, deps: SourceDeps, logger: Logger
     startPosition: deps.startPosition,
     progress: deps.progress,
     logger,
+    report: deps.report,
   });
 }

@@ -1,13 +1,13 @@
 /**
  * Readiness: what each source is doing right now, as `/readyz` reports it. The daemon is ready only when every
  * source is connected and streaming; a snapshot in progress, a reconnect or a failure makes it unready, and the
- * report says which source and why.
+ * report says which source and why. Sources report their own activity (see ActivityListener); the driver adds
+ * `starting` before a source reports and `failed` after a permanent error.
  */
-import type { SourceEvent } from '../model/change.js';
 import { InvariantError } from '../model/errors.js';
-import { isRetriable } from './retry.js';
+import type { SourceActivity } from '../sources/source.js';
 
-export type SourceState = 'starting' | 'snapshotting' | 'streaming' | 'reconnecting' | 'failed';
+export type SourceState = 'starting' | SourceActivity | 'failed';
 
 export const SOURCE_STATES: readonly SourceState[] = ['starting', 'snapshotting', 'streaming', 'reconnecting', 'failed'];
 
@@ -26,7 +26,7 @@ export interface ReadinessReport {
   readonly sources: readonly SourceReadiness[];
 }
 
-/** What a source (or the code driving it) calls to say what it is doing. */
+/** What a source (as its ActivityListener) or the code driving it calls to say what it is doing. */
 export type StateReporter = (state: SourceState, detail?: string) => void;
 
 export interface ReadinessTrackerOptions {
@@ -80,38 +80,4 @@ export class ReadinessTracker {
     }));
     return { ready: sources.length > 0 && sources.every((s) => s.ready), sources };
   }
-}
-
-/** The state an event shows its source to be in: snapshot rows mean snapshotting, anything else streaming. */
-export function stateOfEvent(event: SourceEvent): 'snapshotting' | 'streaming' {
-  if (event.type !== 'change') return 'streaming';
-  const snapshot = event.source.snapshot;
-  return snapshot === 'true' || snapshot === 'incremental' ? 'snapshotting' : 'streaming';
-}
-
-/**
- * Passes `events` through, reporting the state they show (once per change, not per event) and, when they fail,
- * `reconnecting` for a retriable error or `failed` for a permanent one. An abort by `signal` (shutdown) is not
- * reported as a failure.
- */
-export async function* trackEvents(
-  events: AsyncIterable<SourceEvent>,
-  report: StateReporter,
-  signal: AbortSignal,
-): AsyncGenerator<SourceEvent> {
-  let last: SourceState | undefined;
-  try {
-    for await (const event of events) {
-      const state = stateOfEvent(event);
-      if (state !== last) report((last = state));
-      yield event;
-    }
-  } catch (error) {
-    if (!signal.aborted) report(isRetriable(error) ? 'reconnecting' : 'failed', messageOf(error));
-    throw error;
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

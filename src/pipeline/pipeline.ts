@@ -42,6 +42,11 @@ export interface PipelineOptions {
   readonly maxBatchBytes?: number;
   /** Batches sent and not yet acknowledged; ordering per partition is kept by the idempotent producer. */
   readonly maxInFlightBatches?: number;
+  /**
+   * Record bytes sent and not yet acknowledged. Kafka requests go out one at a time (src/kafka/producer.ts), so
+   * what is in flight behind the current request is what the next one can carry: this keeps requests full.
+   */
+  readonly maxInFlightBytes?: number;
   /** How often the acknowledged position is written and confirmed. */
   readonly checkpointIntervalMs?: number;
 }
@@ -113,23 +118,30 @@ export class Pipeline {
 
   private async write(): Promise<void> {
     const maxInFlight = this.options.maxInFlightBatches ?? 4;
+    const maxInFlightBytes = this.options.maxInFlightBytes ?? Number.POSITIVE_INFINITY;
     const inFlight = new Set<Promise<void>>();
+    let inFlightBytes = 0;
     let failure: unknown;
     for (;;) {
       const batch = await this.queue.take(this.options.maxBatchEvents ?? 2000, this.options.maxBatchBytes ?? 4 << 20);
       if (batch.length === 0 || failure !== undefined) break;
       const records = await this.deps.encoder.encode(batch);
+      const bytes = recordBytes(records);
       const seq = this.tracker.begin(batch[batch.length - 1]?.position);
       this.stats.events += batch.length;
       this.stats.records += records.length;
       this.stats.batches++;
+      inFlightBytes += bytes;
       const sending = this.deps.sink.send(records).then(
         () => this.onAcked(seq),
         (error: unknown) => void (failure ??= error),
       );
       inFlight.add(sending);
-      void sending.finally(() => inFlight.delete(sending));
-      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      void sending.finally(() => {
+        inFlight.delete(sending);
+        inFlightBytes -= bytes;
+      });
+      while (inFlight.size >= maxInFlight || inFlightBytes >= maxInFlightBytes) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
@@ -154,4 +166,10 @@ export class Pipeline {
     });
     return this.checkpointing;
   }
+}
+
+function recordBytes(records: readonly OutgoingRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  return bytes;
 }

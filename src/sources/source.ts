@@ -10,8 +10,27 @@ export interface Source {
   events(signal: AbortSignal): AsyncIterable<SourceEvent>;
   /** Everything up to and including `position` is durable downstream: confirm it to the database. */
   confirm(position: string): Promise<void>;
+  /**
+   * Bytes of WAL or binlog the server has written beyond the last confirmed position, as last measured while
+   * streaming (the server's position is read every SERVER_POSITION_POLL_MS); undefined until measured.
+   */
+  lagBytes(): number | undefined;
   close(): Promise<void>;
 }
+
+/**
+ * What a source's connection is doing, told to the driver as it changes (every source is handed an
+ * ActivityListener): `snapshotting` when the initial snapshot starts, `streaming` once the server sends the
+ * replication stream (not when the first change arrives: an idle source is streaming too), `reconnecting` the
+ * moment that connection is lost, whether the source reopens it itself or fails and is rebuilt by its driver.
+ */
+export type SourceActivity = 'snapshotting' | 'streaming' | 'reconnecting';
+
+/** `detail` says why, for `reconnecting`: the error message. */
+export type ActivityListener = (activity: SourceActivity, detail?: string) => void;
+
+/** How often a streaming source reads the server's current WAL or binlog position, for lagBytes(). */
+export const SERVER_POSITION_POLL_MS = 5_000;
 
 /** How far the initial snapshot of one table got. `lastKey` is the JSON text of the last key emitted. */
 export interface TableSnapshotProgress {

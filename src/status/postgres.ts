@@ -5,6 +5,7 @@
 import type { PostgresSourceConfig } from '../config/index.js';
 import { inspectionClient } from '../check/postgres-probe.js';
 import { decodePosition, Lsn } from '../sources/postgres/position.js';
+import { SERVER_WAL_LSN } from '../sources/postgres/setup.js';
 
 export interface PostgresServerStatus {
   readonly kind: 'postgres';
@@ -43,8 +44,7 @@ export async function postgresStatus(
 ): Promise<PostgresServerStatus> {
   const client = await inspectionClient(source, sourceIndex, timeoutMs, 'status');
   try {
-    // A standby has no current WAL insert position; what it received is the comparable point there.
-    const current = `CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END`;
+    const current = SERVER_WAL_LSN;
     const { rows } = await client.query<SlotRow>(
       `SELECT active, (${current})::text AS current_lsn,
               confirmed_flush_lsn::text, restart_lsn::text, wal_status,

@@ -1,24 +1,18 @@
 /**
  * `/metrics` of a running `tributary run` after a known workload on two tables: tributary_events_total counts
- * exactly the inserts, updates and deletes of each table once Kafka holds them all.
+ * exactly the inserts, updates and deletes of each table once Kafka holds them all; tributary_source_lag_bytes
+ * is there and back near zero once the source confirmed past WAL written after the workload.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Daemon, startTestRegistry, writeDaemonConfig, type TestRegistry } from '../support/daemon.js';
 import { readTopic, type ReadRecord } from '../support/kafka.js';
+import { opsUrl, waitForLagAtMost } from '../support/ops.js';
 import { admin, dropSlotAndPublication, uniqueName } from '../support/postgres.js';
 
 let registry: TestRegistry;
 before(async () => (registry = await startTestRegistry()));
 after(() => registry.close());
-
-/** The ops URL the daemon logged on start. */
-async function opsUrl(daemon: Daemon): Promise<string> {
-  const line = await daemon.waitForLog(/tributary started/);
-  const url = (JSON.parse(line) as { ops?: unknown }).ops;
-  assert.equal(typeof url, 'string', `no ops url in ${line}`);
-  return url as string;
-}
 
 /** The key of id -1 (Confluent header, then zigzag(-1) = 1): the marker written last to each table. */
 const isMarker = (record: ReadRecord | undefined): boolean => record?.key?.length === 6 && record.key[5] === 1;
@@ -45,7 +39,8 @@ test('/metrics counts the events of a known workload per table and op', async ()
   const pg = await admin();
   for (const { table } of tables) await pg.query(`CREATE TABLE ${table} (id int PRIMARY KEY, note text)`);
   const config = writeDaemonConfig(
-    [{ name, kind: 'postgres', connection: { database: 'test', user: 'postgres' }, tables: tables.map((t) => ({ name: `public.${t.table}` })) }],
+    // Keepalives asked for every 500 ms: an idle slot's position follows the server closely.
+    [{ name, kind: 'postgres', connection: { database: 'test', user: 'postgres' }, tables: tables.map((t) => ({ name: `public.${t.table}` })), heartbeat: { intervalMs: 500 } }],
     registry.url,
   );
   const daemon = new Daemon(config);
@@ -85,6 +80,15 @@ test('/metrics counts the events of a known workload per table and op', async ()
     }
     console.log(`# tributary_events_total: ${JSON.stringify(Object.fromEntries(counts))}`);
     assert.deepEqual(Object.fromEntries([...counts].filter(([, count]) => count > 0)), Object.fromEntries(expected));
+
+    // 3 MB of WAL the slot reads through without an event (a logical message); keepalives move the source past it.
+    const message = await pg.query<{ lsn: string }>(`SELECT pg_logical_emit_message(true, 'tributary-lag-test', repeat('x', 3000000))::text AS lsn`);
+    const lags = await waitForLagAtMost(ops, name, 256 * 1024, async () => {
+      const slot = await pg.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn >= $2::pg_lsn', [`tributary_${name}`, message.rows[0]!.lsn]);
+      return slot.rowCount === 1;
+    });
+    console.log(`# tributary_source_lag_bytes: first ${lags[0]}, last ${lags.at(-1)}, max ${Math.max(...lags)}`);
+    assert.ok(lags.every((lag) => lag >= 0));
     assert.equal(await daemon.stop(), 0, daemon.tail());
   } finally {
     if (daemon.running) daemon.kill('SIGKILL');

@@ -7,30 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Daemon, startTestRegistry, writeDaemonConfig, type TestRegistry } from '../support/daemon.js';
 import { readDecoded } from '../support/debezium-consumer.js';
+import { opsUrl, readiness, ReadinessRecorder } from '../support/ops.js';
 import { admin, dropSlotAndPublication, uniqueName, waitFor } from '../support/postgres.js';
 
 let registry: TestRegistry;
 before(async () => (registry = await startTestRegistry()));
 after(() => registry.close());
-
-/** The ops URL the daemon logged on start. */
-async function opsUrl(daemon: Daemon): Promise<string> {
-  const line = await daemon.waitForLog(/tributary started/);
-  const url = (JSON.parse(line) as { ops?: unknown }).ops;
-  assert.equal(typeof url, 'string', `no ops url in ${line}`);
-  return url as string;
-}
-
-interface Readiness {
-  readonly status: number;
-  readonly states: string;
-}
-
-async function readiness(ops: string): Promise<Readiness> {
-  const response = await fetch(`${ops}/readyz`);
-  const body = (await response.json()) as { sources: { state: string }[] };
-  return { status: response.status, states: body.sources.map((s) => s.state).join(',') };
-}
 
 test('/readyz turns 503 when the PostgreSQL connection is lost and 200 after the source reconnects', async () => {
   const name = uniqueName('e2e_ops_readyz');
@@ -43,25 +25,16 @@ test('/readyz turns 503 when the PostgreSQL connection is lost and 200 after the
     registry.url,
   );
   const daemon = new Daemon(config);
-  // Every distinct /readyz answer in order, sampled every 20 ms from before the outage to after the recovery.
-  const seen: Readiness[] = [];
-  let polling = false;
-  let poller: Promise<void> = Promise.resolve();
+  let recorder: ReadinessRecorder | undefined;
   try {
     const ops = await opsUrl(daemon);
     await daemon.waitForLog(/streaming changes/);
     await pg.query(`INSERT INTO ${name} VALUES (1, 'before')`);
     await waitFor(async () => (await readiness(ops)).status === 200, '/readyz to answer 200 while streaming');
 
-    polling = true;
-    poller = (async () => {
-      while (polling) {
-        const now = await readiness(ops);
-        const last = seen.at(-1);
-        if (last?.status !== now.status || last.states !== now.states) seen.push(now);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
+    // Every distinct /readyz answer in order, from before the outage to after the recovery.
+    recorder = new ReadinessRecorder(ops);
+    const { seen } = recorder;
     await waitFor(() => seen.length > 0, 'the first /readyz sample');
 
     const terminated = await pg.query<{ done: boolean }>(
@@ -72,13 +45,8 @@ test('/readyz turns 503 when the PostgreSQL connection is lost and 200 after the
     // Written while the source is down: they must arrive once it is back.
     await pg.query(`INSERT INTO ${name} SELECT g, 'during' FROM generate_series(2, 101) g`);
 
-    const recovered = (): boolean => {
-      const down = seen.findIndex((r) => r.status === 503);
-      return down >= 0 && seen.slice(down).some((r) => r.status === 200);
-    };
-    await waitFor(recovered, `/readyz to go 503 and back to 200 (seen ${JSON.stringify(seen)})`, 30_000);
-    polling = false;
-    await poller;
+    await waitFor(() => recorder!.wentDownAndUp(), `/readyz to go 503 and back to 200 (seen ${JSON.stringify(seen)})`, 30_000);
+    await recorder.stop();
     console.log(`# /readyz went through ${JSON.stringify(seen)}`);
     assert.equal(seen[0]?.status, 200);
     assert.ok(seen.some((r) => r.status === 503 && r.states === 'reconnecting'), 'unready because the source was reconnecting');
@@ -89,8 +57,7 @@ test('/readyz turns 503 when the PostgreSQL connection is lost and 200 after the
     for (let id = 1; id <= 101; id++) assert.ok(ids.has(id), `row ${id} is in Kafka`);
     assert.equal(await daemon.stop(), 0, daemon.tail());
   } finally {
-    polling = false;
-    await poller.catch(() => undefined);
+    await recorder?.stop().catch(() => undefined);
     if (daemon.running) daemon.kill('SIGKILL');
     await daemon.exited;
     await dropSlotAndPublication(slot, slot);

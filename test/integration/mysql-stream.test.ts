@@ -95,10 +95,12 @@ test('follows binlog rotation and reconnects after the server kills the dump wit
   await admin.query(`CREATE TABLE ${table} (id INT PRIMARY KEY)`);
   const logLines: string[] = [];
   const logger = createLogger('warn', new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
-  const source = mysqlSource({ tables: [{ name: `test.${table}` }], logger });
+  const activity: { activity: string; at: number }[] = [];
+  const source = mysqlSource({ tables: [{ name: `test.${table}` }], logger, report: (a) => activity.push({ activity: a, at: performance.now() }) });
   const collector = new EventCollector(source);
   try {
     await collector.until((events) => events.some((e) => e.type === 'heartbeat'));
+    assert.deepEqual(activity.map((a) => a.activity), ['streaming'], 'streaming reported once the dump started');
     await admin.query(`INSERT INTO ${table} VALUES (1)`);
     await admin.query('FLUSH BINARY LOGS');
     await admin.query(`INSERT INTO ${table} VALUES (2)`);
@@ -117,6 +119,10 @@ test('follows binlog rotation and reconnects after the server kills the dump wit
     await collector.until(() => collector.changes().length >= 5, 30_000);
     assert.deepEqual(collector.changes().map((e) => e.after?.id), [1, 2, 3, 4, 5]);
     assert.ok(threads.length > 0 && logLines.some((l) => l.includes('reconnecting')), 'the dump was killed and reopened');
+    // Told as it happened: lost, then streaming again (before any row of the new connection was pulled).
+    const lost = activity.findIndex((a) => a.activity === 'reconnecting');
+    assert.ok(lost > 0 && activity[lost + 1]?.activity === 'streaming', JSON.stringify(activity));
+    console.log(`# the binlog connection was down for ${(activity[lost + 1]!.at - activity[lost]!.at).toFixed(1)} ms`);
     assert.ok(!logLines.some((l) => l.includes('CRC32')), 'every event passed its checksum');
   } finally {
     await collector.stop();

@@ -60,3 +60,32 @@ test('confirm() advances confirmed_flush_lsn to the confirmed position and never
     await sql(`DROP TABLE ${table}`);
   }
 });
+
+test('lagBytes() is the WAL the server holds beyond the confirmed position, and the source says when it streams', async () => {
+  const table = uniqueName('t');
+  await sql(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+  const activity: string[] = [];
+  const source = startSource(sourceOptions({ tables: [{ name: table }], snapshot: 'never', heartbeatIntervalMs: 100, report: (a) => activity.push(a) }));
+  try {
+    await streaming(source);
+    await waitFor(() => activity.length > 0, 'the source to report');
+    assert.deepEqual(activity, ['streaming'], 'streaming as soon as the server streams: no event needed');
+    await waitFor(() => source.source.lagBytes() !== undefined, 'a first lag measurement', 15_000);
+
+    // 1 MB of WAL and nothing confirmed: the lag grows past it.
+    const client = await admin();
+    const emitted = await client.query<{ lsn: string }>("SELECT pg_logical_emit_message(true, 'tributary-lag-test', repeat('x', 1000000))::text AS lsn");
+    await client.end();
+    const message = Lsn.parse(emitted.rows[0]!.lsn);
+    await waitFor(() => (source.source.lagBytes() ?? 0) >= 1_000_000, `the lag to reach 1 MB (at ${source.source.lagBytes()})`, 15_000);
+
+    // Confirming a heartbeat past the message takes it back out.
+    const read = await source.reader.until((event) => event.type === 'heartbeat' && decodePosition(event.position).lsn.compare(message) >= 0);
+    await source.source.confirm(read.at(-1)!.position);
+    await waitFor(() => source.source.lagBytes()! < 1_000_000, `the lag to drop under 1 MB (at ${source.source.lagBytes()})`, 15_000);
+    assert.deepEqual(activity, ['streaming']);
+  } finally {
+    await source.cleanup();
+    await sql(`DROP TABLE ${table}`);
+  }
+});

@@ -51,7 +51,7 @@ describe('writerFor', () => {
 
 describe('SlabOutput', () => {
   const type = avro.Type.forSchema('string');
-  const write = (tap: Tap, s: string) => type._write(tap as never, s);
+  const write = writerFor(type) as (tap: Tap, s: string) => void;
 
   it('frames each record and keeps earlier records intact when the slab fills up', () => {
     const output = new SlabOutput(64);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SourceError } from '../../src/model/errors.js';
 import {
   advanceGtids,
+  binlogDistance,
   compareCoordinates,
   MariadbGtidPosition,
   MysqlGtidSet,
@@ -77,4 +78,35 @@ test('checkpoints round-trip through their JSON form and reject malformed text w
       bad,
     );
   }
+});
+
+test('binlog distance: bytes within one file and across files, the files between counted', () => {
+  const logs = [
+    { file: 'bin.000001', size: 1000 },
+    { file: 'bin.000002', size: 2000 },
+    { file: 'bin.000003', size: 3000 },
+  ];
+  const at = (file: string, pos: number) => ({ file, pos });
+  assert.deepEqual(binlogDistance(logs, at('bin.000003', 700), at('bin.000003', 300)), { bytes: 400, files: 0, purged: false });
+  assert.deepEqual(binlogDistance(logs, at('bin.000003', 700), at('bin.000001', 400)), { bytes: 600 + 2000 + 700, files: 2, purged: false });
+  assert.deepEqual(binlogDistance(logs, at('bin.000002', 4), at('bin.000001', 1000)), { bytes: 4, files: 1, purged: false });
+  assert.deepEqual(binlogDistance(logs, at('bin.000003', 700), at('bin.000003', 700)), { bytes: 0, files: 0, purged: false });
+  // The current file not listed yet (it rotated between the two reads): every byte of the last listed file counts.
+  assert.deepEqual(binlogDistance(logs, at('bin.000004', 120), at('bin.000002', 500)), { bytes: 1500 + 3000, files: 1, purged: false });
+});
+
+test('binlog distance within one file needs no file list, and is never negative', () => {
+  assert.deepEqual(binlogDistance([], { file: 'bin.000009', pos: 5000 }, { file: 'bin.000009', pos: 1200 }), { bytes: 3800, files: 0, purged: false });
+  // A confirmed position measured against an older reading of the server's end: zero, not negative.
+  assert.deepEqual(binlogDistance([], { file: 'bin.000009', pos: 1200 }, { file: 'bin.000009', pos: 5000 }), { bytes: 0, files: 0, purged: false });
+  const logs = [{ file: 'bin.000009', size: 6000 }];
+  assert.deepEqual(binlogDistance(logs, { file: 'bin.000009', pos: 1200 }, { file: 'bin.000010', pos: 300 }), { bytes: null, files: 0, purged: false });
+});
+
+test('binlog distance flags a confirmed file the server already purged', () => {
+  const logs = [
+    { file: 'bin.000002', size: 2000 },
+    { file: 'bin.000003', size: 3000 },
+  ];
+  assert.deepEqual(binlogDistance(logs, { file: 'bin.000003', pos: 700 }, { file: 'bin.000001', pos: 400 }), { bytes: null, files: 2, purged: true });
 });

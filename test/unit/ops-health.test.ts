@@ -1,19 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReadinessTracker, stateOfEvent, trackEvents, type SourceState } from '../../src/ops/health.js';
-import type { SourceEvent } from '../../src/model/change.js';
-import { ConnectionError, SourceError } from '../../src/model/errors.js';
-
-function change(snapshot: 'true' | 'last' | 'false'): SourceEvent {
-  return { type: 'change', op: snapshot === 'false' ? 'c' : 'r', source: { snapshot, tsMs: 0 }, position: 'p' } as unknown as SourceEvent;
-}
-
-const heartbeat: SourceEvent = { type: 'heartbeat', position: 'p' };
-
-async function* yielding(events: SourceEvent[], error?: unknown): AsyncGenerator<SourceEvent> {
-  for (const event of events) yield event;
-  if (error !== undefined) throw error;
-}
+import { ReadinessTracker, type SourceState } from '../../src/ops/health.js';
 
 describe('ReadinessTracker', () => {
   it('is ready only when every source streams, and names the others', () => {
@@ -64,49 +51,5 @@ describe('ReadinessTracker', () => {
     assert.throws(() => tracker.set('nope', 'streaming'), /unknown source "nope"/);
     assert.throws(() => tracker.reporter('nope'), /unknown source/);
     assert.equal(tracker.report().ready, false);
-  });
-});
-
-describe('stateOfEvent and trackEvents', () => {
-  it('reads snapshot rows as snapshotting and the last snapshot row, changes and heartbeats as streaming', () => {
-    assert.equal(stateOfEvent(change('true')), 'snapshotting');
-    assert.equal(stateOfEvent(change('last')), 'streaming');
-    assert.equal(stateOfEvent(change('false')), 'streaming');
-    assert.equal(stateOfEvent(heartbeat), 'streaming');
-  });
-
-  it('reports each change of state once while passing every event through', async () => {
-    const reported: string[] = [];
-    const events = [change('true'), change('true'), change('last'), change('false'), heartbeat];
-    const seen: SourceEvent[] = [];
-    for await (const event of trackEvents(yielding(events), (s) => reported.push(s), new AbortController().signal)) seen.push(event);
-    assert.deepEqual(seen, events);
-    assert.deepEqual(reported, ['snapshotting', 'streaming']);
-  });
-
-  it('reports a retriable failure as reconnecting and a permanent one as failed, and rethrows', async () => {
-    for (const [error, expected] of [
-      [new ConnectionError('connection reset'), 'reconnecting'],
-      [new SourceError('wal_level is replica'), 'failed'],
-    ] as const) {
-      const reported: [string, string | undefined][] = [];
-      await assert.rejects(async () => {
-        for await (const _ of trackEvents(yielding([heartbeat], error), (s, d) => reported.push([s, d]), new AbortController().signal));
-      }, error);
-      assert.deepEqual(reported, [
-        ['streaming', undefined],
-        [expected, error.message],
-      ]);
-    }
-  });
-
-  it('does not report a failure caused by shutdown', async () => {
-    const abort = new AbortController();
-    abort.abort();
-    const reported: string[] = [];
-    await assert.rejects(async () => {
-      for await (const _ of trackEvents(yielding([], new Error('aborted')), (s) => reported.push(s), abort.signal));
-    });
-    assert.deepEqual(reported, []);
   });
 });

@@ -15,6 +15,15 @@ test('Lsn parses, prints, compares and converts', () => {
   assert.equal(Lsn.parse('0/10').max(Lsn.parse('0/11')).toString(), '0/11');
 });
 
+test('Lsn.bytesSince counts WAL bytes across the 4 GiB boundary and never goes negative', () => {
+  assert.equal(Lsn.parse('0/1D9E648').bytesSince(Lsn.parse('0/1D9E5A8')), 0xa0);
+  assert.equal(Lsn.parse('1/10').bytesSince(Lsn.parse('0/FFFFFFF0')), 0x20);
+  assert.equal(Lsn.parse('16/B374D848').bytesSince(Lsn.ZERO), 0x16b374d848);
+  assert.equal(Lsn.parse('0/10').bytesSince(Lsn.parse('0/10')), 0);
+  // The server's position read before the last confirmation: no lag, rather than a negative one.
+  assert.equal(Lsn.parse('0/10').bytesSince(Lsn.parse('0/11')), 0);
+});
+
 test('Lsn rejects malformed text', () => {
   for (const bad of ['', '16', '16/', '/1', 'x/1', '1/2/3', '123456789/0']) {
     assert.throws(() => Lsn.parse(bad), SourceError, bad);

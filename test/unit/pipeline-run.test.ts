@@ -99,3 +99,33 @@ test('a failed send fails the run and nothing past it is checkpointed', async ()
   await assert.rejects(pipeline.run(new AbortController().signal), /broker gone/);
   assert.ok(saved.every((p) => Number(p) <= 20), `saved ${saved.join(',')}`);
 });
+
+test('unacknowledged record bytes are bounded by maxInFlightBytes, whatever the batch count allows', async () => {
+  const source = new ListSource(2000);
+  let outstanding = 0;
+  let peak = 0;
+  const pending: (() => void)[] = [];
+  const sink = {
+    send(records: OutgoingRecord[]): Promise<void> {
+      const bytes = records.reduce((sum, r) => sum + (r.value?.length ?? 0), 0);
+      outstanding += bytes;
+      peak = Math.max(peak, outstanding);
+      return new Promise<void>((resolve) => pending.push(() => ((outstanding -= bytes), resolve())));
+    },
+  };
+  // Acknowledge one request at a time, as the Kafka producer does.
+  const acker = setInterval(() => pending.shift()?.(), 1);
+  const store = { savePosition() {}, markConfirmed() {} };
+  const pipeline = new Pipeline({ name: 'unit', source, encoder, sink, store, logger: silentLogger() }, {
+    queue: { maxItems: 50, maxBytes: 1 << 20 },
+    maxBatchEvents: 10,
+    maxInFlightBatches: 1000,
+    maxInFlightBytes: 100,
+  });
+  await pipeline.run(new AbortController().signal);
+  clearInterval(acker);
+  assert.equal(pipeline.stats.checkpoint, '2000');
+  // The batch that crosses the limit is still sent: at most the limit plus one batch (10 values of ≤ 4 bytes).
+  assert.ok(peak <= 100 + 40, `peak ${peak} bytes in flight`);
+  assert.ok(peak >= 100, `peak ${peak}: the window was never used`);
+});

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatAge, formatBytes, formatStatus, formatStatusJson } from '../../src/status/format.js';
-import { binlogDistance } from '../../src/status/mysql.js';
 import type { StatusReport } from '../../src/status/report.js';
 
 const report: StatusReport = {
@@ -130,21 +129,5 @@ describe('formatAge and formatBytes', () => {
   it('formats', () => {
     assert.deepEqual([0, 59.9, 60, 3599, 3600, 86_399, 90_000].map(formatAge), ['0s', '59s', '1m00s', '59m59s', '1h00m', '23h59m', '1d01h']);
     assert.deepEqual([0, 1023, 1024, 1_245_184, 5 * 1024 ** 3].map(formatBytes), ['0 B', '1023 B', '1.0 KiB', '1.2 MiB', '5.0 GiB']);
-  });
-});
-
-describe('binlogDistance', () => {
-  const logs = [
-    { file: 'bin.000001', size: 1000 },
-    { file: 'bin.000002', size: 2000 },
-    { file: 'bin.000003', size: 3000 },
-  ];
-  it('counts bytes within one file and across files', () => {
-    assert.deepEqual(binlogDistance(logs, { file: 'bin.000003', pos: 700 }, { file: 'bin.000003', pos: 300 }), { bytes: 400, files: 0, purged: false });
-    assert.deepEqual(binlogDistance(logs, { file: 'bin.000003', pos: 700 }, { file: 'bin.000001', pos: 400 }), { bytes: 600 + 2000 + 700, files: 2, purged: false });
-    assert.deepEqual(binlogDistance(logs, { file: 'bin.000003', pos: 700 }, { file: 'bin.000003', pos: 700 }), { bytes: 0, files: 0, purged: false });
-  });
-  it('flags a stored file the server already purged', () => {
-    assert.deepEqual(binlogDistance(logs.slice(1), { file: 'bin.000003', pos: 700 }, { file: 'bin.000001', pos: 400 }), { bytes: null, files: 2, purged: true });
   });
 });

@@ -31,7 +31,7 @@ export interface RawBinlogEvent {
   readonly standalone?: boolean;
   // tablemap / rows
   readonly tableId?: number;
-  readonly tableMap?: Record<number, { parentSchema: string; tableName: string; columnSchemas: ZongjiColumnSchema[] }>;
+  readonly tableMap?: Record<number, ZongjiTable>;
   readonly primaryKey?: number[];
   readonly rows?: Record<string, unknown>[] | { before: Record<string, unknown>; after: Record<string, unknown> }[];
 }
@@ -39,6 +39,34 @@ export interface RawBinlogEvent {
 export interface ZongjiColumnSchema {
   readonly COLUMN_NAME: string;
   readonly COLUMN_TYPE: string;
+}
+
+export interface ZongjiTable {
+  readonly parentSchema: string;
+  readonly tableName: string;
+  readonly columnSchemas: ZongjiColumnSchema[];
+  /** How zongji reads each column of the row images: set from the table map event, before its row events. */
+  readonly columns?: { type: number; charset: string | null }[];
+}
+
+/** MySQL enum_field_types codes. */
+const MYSQL_TYPE_JSON = 245;
+const MYSQL_TYPE_BLOB = 252;
+
+/**
+ * Has zongji hand over MySQL JSON values in their binary form, for jsonBinaryToText to print as MySQL does.
+ * zongji's own JSON decoder gets values wrong: it builds JavaScript objects, which put integer-like keys first and
+ * drop a "__proto__" key, prints DECIMALs quoted and doubles without MySQL's ".0" or exponent form, prints
+ * VAR_STRING opaques as base64, and throws on TIMESTAMP, BIT and BLOB opaques. A JSON value is laid out as a BLOB
+ * (a `length_size`-byte length, then the bytes), so reading the column as a binary BLOB yields exactly the bytes.
+ */
+export function readJsonColumnsAsBytes(event: Pick<RawBinlogEvent, 'tableId' | 'tableMap'>): void {
+  const columns = event.tableId === undefined ? undefined : event.tableMap?.[event.tableId]?.columns;
+  for (const column of columns ?? []) {
+    if (column.type !== MYSQL_TYPE_JSON) continue;
+    column.type = MYSQL_TYPE_BLOB;
+    column.charset = null;
+  }
 }
 
 export type BinlogStart =
@@ -56,6 +84,10 @@ export interface BinlogClientOptions {
   readonly highWater: number;
   /** binlog_checksum is CRC32: verify every event before zongji decodes it. */
   readonly checksum: boolean;
+  /** The server started sending the binlog (its first event arrived: it always opens with a rotate event). */
+  readonly onStreaming?: () => void;
+  /** The connection failed (once, as it happens, not when the consumer reaches the failure in the queue). */
+  readonly onFailure?: (error: Error) => void;
 }
 
 /** The parts of a mysql2 connection and packet the checksum tap touches (mysql2 internals). */
@@ -82,6 +114,7 @@ export class BinlogClient {
   private watchdog: NodeJS.Timeout | null = null;
   private lastHeard = Date.now();
   private verified = 0;
+  private streaming = false;
   /** Header of the packet zongji is decoding right now. */
   private header: EventHeader | null = null;
 
@@ -173,6 +206,10 @@ export class BinlogClient {
     connection.handlePacket = (packet?: RawPacket): void => {
       this.header = null;
       if (packet !== undefined && connection._command?.constructor.name === 'Binlog' && packet.buffer[packet.offset] === 0x00) {
+        if (!this.streaming) {
+          this.streaming = true;
+          this.options.onStreaming?.();
+        }
         const event = packet.buffer.subarray(packet.offset + 1, packet.end);
         const header = event.length >= EVENT_HEADER_LENGTH ? parseEventHeader(event) : null;
         if (header !== null && header.length === event.length) {
@@ -193,6 +230,8 @@ export class BinlogClient {
   private push(event: RawBinlogEvent): void {
     if (this.stopped) return;
     this.lastHeard = Date.now();
+    // zongji emits a table map before it parses the row events that use it.
+    if (event.getEventName() === 'tablemap') readJsonColumnsAsBytes(event);
     const header = this.header;
     if (header !== null && header.nextPosition > 0 && header.nextPosition === event.nextPosition) {
       event.eventStart = header.nextPosition - header.length;
@@ -205,6 +244,7 @@ export class BinlogClient {
   private fail(error: Error): void {
     if (this.stopped || this.failure !== null) return;
     this.failure = error;
+    this.options.onFailure?.(error);
     this.wake?.();
   }
 

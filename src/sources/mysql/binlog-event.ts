@@ -1,10 +1,11 @@
 /**
  * The binlog event envelope, as pure functions over Buffers: the 19-byte common header, the CRC32 checksum
- * trailer, and the small control events (rotate, format description, MariaDB GTID, XID, query, table map
- * header). zongji decodes the row images; this module lets the binlog client check every event's checksum
- * independently of it, and lets tests read captured binlog bytes.
+ * trailer, and the small control events (rotate, format description, MariaDB and MySQL GTID, previous GTIDs,
+ * XID, query, table map header). zongji decodes the row images; this module lets the binlog client check every
+ * event's checksum independently of it, and lets tests read captured binlog bytes.
  */
 import { crc32 } from 'node:zlib';
+import { MysqlGtidSet } from './position.js';
 
 /** Event type codes (MySQL `Log_event_type`, MariaDB additions from 160). */
 export const enum BinlogEventType {
@@ -170,4 +171,117 @@ export function readLengthEncoded(data: Buffer, offset: number): [number, number
   if (first === 0xfd) return [data.readUIntLE(offset + 1, 3), 4];
   if (first === 0xfe) return [Number(data.readBigUInt64LE(offset + 1)), 9];
   throw new RangeError(`0x${first.toString(16)} at ${offset} does not start a length-encoded integer`);
+}
+
+/** The GNO_END bound of Gtid_event's sanity check: a GTID's transaction number is below it. */
+const GNO_END = 2n ** 63n - 1n;
+/** Gtid_event's lt_type when the logical clock follows. */
+const LOGICAL_TIMESTAMP_TYPECODE = 2;
+
+export interface MysqlGtidEvent {
+  /** Bit 0, FLAG_MAY_HAVE_SBR: the transaction may hold statement-based events. */
+  readonly flags: number;
+  readonly uuid: string;
+  readonly gno: bigint;
+  /** `uuid:gno`; null for an Anonymous_gtid event (gtid_mode OFF). */
+  readonly gtid: string | null;
+  /** The logical clock (absent before MySQL 5.7.6): the transaction's dependency and its own commit sequence. */
+  readonly lastCommitted: bigint | null;
+  readonly sequenceNumber: bigint | null;
+  /** Commit times in microseconds since the epoch, here and at the originating server (MySQL 8.0.1+). */
+  readonly immediateCommitMicros: bigint | null;
+  readonly originalCommitMicros: bigint | null;
+  /** Bytes of the whole transaction in the binlog, this event included (MySQL 8.0.2+). */
+  readonly transactionLength: number | null;
+}
+
+/**
+ * A Gtid_log_event (33) or Anonymous_gtid_log_event (34) in MySQL's untagged layout (libs/mysql/binlog/event/
+ * control_events.cpp): flags(1) SID(16) GNO(8) then, each only if present, lt_type(1)=2 last_committed(8)
+ * sequence_number(8), immediate_commit_timestamp(7, bit 55 set when original_commit_timestamp(7) follows),
+ * transaction_length (length-encoded), immediate/original server versions and the commit group ticket.
+ */
+export function parseMysqlGtid(event: Buffer, checksum: boolean): MysqlGtidEvent {
+  const header = parseEventHeader(event);
+  const data = body(event, checksum);
+  const flags = data.readUInt8(0);
+  const uuid = formatUuid(data.subarray(1, 17));
+  const gno = data.readBigInt64LE(17);
+  const anonymous = header.type === BinlogEventType.ANONYMOUS_GTID;
+  if (anonymous ? gno !== 0n : gno < 1n || gno >= GNO_END) {
+    throw new RangeError(`${anonymous ? 'anonymous ' : ''}GTID event ending at ${header.nextPosition} has invalid GNO ${gno}`);
+  }
+  return { flags, uuid, gno, gtid: anonymous ? null : `${uuid}:${gno}`, ...gtidEventTail(data.subarray(25)) };
+}
+
+type GtidEventTail = Omit<MysqlGtidEvent, 'flags' | 'uuid' | 'gno' | 'gtid'>;
+
+/** The fields after the GNO, each absent in events from servers older than it. */
+function gtidEventTail(data: Buffer): GtidEventTail {
+  const tail: GtidEventTail = {
+    lastCommitted: null,
+    sequenceNumber: null,
+    immediateCommitMicros: null,
+    originalCommitMicros: null,
+    transactionLength: null,
+  };
+  if (data.length < 17 || data.readUInt8(0) !== LOGICAL_TIMESTAMP_TYPECODE) return tail;
+  const clock = { lastCommitted: data.readBigInt64LE(1), sequenceNumber: data.readBigInt64LE(9) };
+  if (data.length < 17 + 7) return { ...tail, ...clock };
+  const stamp = (at: number): bigint => BigInt(data.readUIntLE(at, 6)) | (BigInt(data.readUInt8(at + 6)) << 48n);
+  const immediate = stamp(17);
+  const originalFollows = (immediate & (1n << 55n)) !== 0n;
+  const immediateCommitMicros = immediate & ~(1n << 55n);
+  const originalCommitMicros = originalFollows ? stamp(24) : immediateCommitMicros;
+  const lengthAt = originalFollows ? 31 : 24;
+  const transactionLength = data.length > lengthAt ? readLengthEncoded(data, lengthAt)[0] : null;
+  return { ...clock, immediateCommitMicros, originalCommitMicros, transactionLength };
+}
+
+/** The Previous_gtids_log_event (35) body: the GTID set executed before this binlog file, as MySQL prints it. */
+export function parsePreviousGtids(event: Buffer, checksum: boolean): string {
+  return decodeGtidSet(body(event, checksum));
+}
+
+/**
+ * Gtid_set::encode (sql/rpl_gtid_set.cc), the form of Previous_gtids and of COM_BINLOG_DUMP_GTID's set: a u64
+ * whose top byte is the format, then per source a 16-byte UUID, in the tagged format (1, MySQL 8.3+; the source
+ * count then sits in bits 8–55) a tag of one length byte (length << 1) and its bytes, then a u64 interval count
+ * and per interval u64 start and u64 end, the end exclusive. All integers little-endian.
+ */
+export function decodeGtidSet(data: Buffer): string {
+  const head = data.readBigUInt64LE(0);
+  const format = Number(head >> 56n);
+  if (format !== 0 && format !== 1) throw new RangeError(`GTID set encoding format ${format} is neither untagged (0) nor tagged (1)`);
+  const sources = Number(format === 1 ? (head >> 8n) & 0xffff_ffff_ffffn : head & 0xff_ffff_ffff_ffffn);
+  const members: string[] = [];
+  let offset = 8;
+  for (let s = 0; s < sources; s++) {
+    const uuid = formatUuid(data.subarray(offset, offset + 16));
+    offset += 16;
+    let tag = '';
+    if (format === 1) {
+      const lengthByte = data.readUInt8(offset);
+      if ((lengthByte & 1) !== 0) throw new RangeError(`GTID tag length byte 0x${lengthByte.toString(16)} at ${offset} is not one byte`);
+      tag = data.toString('latin1', offset + 1, offset + 1 + (lengthByte >> 1));
+      offset += 1 + (lengthByte >> 1);
+    }
+    const count = Number(data.readBigUInt64LE(offset));
+    offset += 8;
+    const intervals: string[] = [];
+    for (let i = 0; i < count; i++, offset += 16) {
+      const start = data.readBigUInt64LE(offset);
+      const end = data.readBigUInt64LE(offset + 8) - 1n;
+      intervals.push(start === end ? `${start}` : `${start}-${end}`);
+    }
+    members.push([uuid, ...(tag === '' ? [] : [tag]), ...intervals].join(':'));
+  }
+  if (offset !== data.length) throw new RangeError(`GTID set encoding has ${data.length - offset} bytes after its last source`);
+  return MysqlGtidSet.parse(members.join(',')).toString();
+}
+
+/** 16 bytes → the dashed lower-case form MySQL prints. */
+function formatUuid(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -7,6 +7,7 @@ import mysql from 'mysql2/promise';
 import type { ConnectionOptions } from 'mysql2';
 import { SourceError } from '../../model/errors.js';
 import { classifyMysqlError, flavorOf, judgeServerVariables, type Flavor, type ServerVariables } from './errors.js';
+import type { BinlogCoordinates, BinlogFile } from './position.js';
 
 export interface MysqlConnectionConfig {
   readonly host: string;
@@ -125,4 +126,26 @@ export async function currentGtids(connection: QueryConnection, flavor: Flavor):
   const sql = flavor === 'mariadb' ? 'SELECT @@GLOBAL.gtid_binlog_pos AS g' : 'SELECT @@GLOBAL.gtid_executed AS g';
   const [rows] = await connection.query<mysql.RowDataPacket[]>(sql);
   return String(rows[0]?.g ?? '').replace(/\s/g, '');
+}
+
+/** Where the server is writing its binlog now. `version` is the server's VERSION(). */
+export async function readBinlogEnd(connection: mysql.Connection, version: string): Promise<BinlogCoordinates> {
+  const [rows] = await connection.query<mysql.RowDataPacket[]>(binlogStatusStatement(version));
+  const row = rows[0];
+  if (row === undefined) {
+    throw new SourceError('SHOW MASTER STATUS returned nothing: the binary log is off', { fix: 'enable log_bin in my.cnf and restart the server' });
+  }
+  return { file: String(row.File), pos: Number(row.Position) };
+}
+
+/** MySQL 8.4 removed SHOW MASTER STATUS in favour of SHOW BINARY LOG STATUS; MariaDB has only the former. */
+function binlogStatusStatement(version: string): string {
+  const [major = 0, minor = 0] = version.split('.').map((part) => Number.parseInt(part, 10));
+  return flavorOf(version) === 'mysql' && (major > 8 || (major === 8 && minor >= 4)) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+}
+
+/** The binlog files the server keeps, oldest first, with their sizes. */
+export async function readBinlogFiles(connection: mysql.Connection): Promise<BinlogFile[]> {
+  const [rows] = await connection.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
+  return rows.map((row) => ({ file: String(row.Log_name), size: Number(row.File_size) }));
 }

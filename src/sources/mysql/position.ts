@@ -19,6 +19,41 @@ export function compareCoordinates(a: BinlogCoordinates, b: BinlogCoordinates): 
   return a.pos - b.pos;
 }
 
+/** One binlog file the server keeps, as SHOW BINARY LOGS lists it. */
+export interface BinlogFile {
+  readonly file: string;
+  readonly size: number;
+}
+
+export interface BinlogDistance {
+  /** Binlog bytes from the earlier position to the later one; null when the earlier file was purged. */
+  readonly bytes: number | null;
+  /** Binlog files after the earlier one, up to and including the later one. */
+  readonly files: number;
+  readonly purged: boolean;
+}
+
+/**
+ * Bytes and files of binlog from `from` up to `to` (the server's current position), given the files the server
+ * keeps (SHOW BINARY LOGS, oldest first); they are needed only when the two are in different files. Nothing
+ * when `from` is not before `to`.
+ */
+export function binlogDistance(logs: readonly BinlogFile[], to: BinlogCoordinates, from: BinlogCoordinates): BinlogDistance {
+  if (from.file === to.file) return { bytes: Math.max(0, to.pos - from.pos), files: 0, purged: false };
+  const fromIndex = logs.findIndex((log) => log.file === from.file);
+  const toIndex = logs.findIndex((log) => log.file === to.file);
+  if (fromIndex === -1) {
+    const files = logs.filter((log) => compareCoordinates({ file: log.file, pos: 0 }, { file: from.file, pos: 0 }) > 0).length;
+    return { bytes: null, files, purged: compareCoordinates(from, to) < 0 };
+  }
+  if (compareCoordinates(from, to) >= 0) return { bytes: 0, files: 0, purged: false };
+  let bytes = logs[fromIndex]!.size - from.pos;
+  const last = toIndex === -1 ? logs.length - 1 : toIndex;
+  for (let i = fromIndex + 1; i < last; i++) bytes += logs[i]!.size;
+  bytes += toIndex === -1 ? logs[last]!.size : to.pos;
+  return { bytes, files: last - fromIndex, purged: false };
+}
+
 function fileSequence(file: string): number {
   const match = /\.(\d+)$/.exec(file);
   if (match === null) throw new SourceError(`binlog file name "${file}" has no numeric extension`);
@@ -82,65 +117,105 @@ interface Interval {
   end: bigint;
 }
 
-/** A MySQL GTID set (`@@gtid_executed`): per source UUID, a union of closed intervals of transaction numbers. */
-export class MysqlGtidSet {
-  private constructor(private readonly byUuid: ReadonlyMap<string, readonly Interval[]>) {}
+/** GNO_END in MySQL is 2^63 - 1, exclusive: transaction numbers run from 1 to 2^63 - 2. */
+const MAX_GNO = 2n ** 63n - 2n;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** MySQL 8.3+ GTID tags (libs/mysql/gtid/tag.cpp): a letter or _, then letters, digits or _, 32 at most; case-folded. */
+const TAG = /^[a-z_][a-z0-9_]{0,31}$/i;
 
+/**
+ * A MySQL GTID set (`@@gtid_executed`): per source, a union of closed intervals of transaction numbers. A source is
+ * a server UUID, or (MySQL 8.3+) a UUID and a tag: `uuid:1-5:11,uuid2:1-3:tag_a:1-2` holds uuid2's untagged 1–3 and
+ * its `tag_a` 1–2. Sources are keyed `uuid` or `uuid:tag`, which sorts them as MySQL prints them: by UUID, the
+ * untagged intervals first, then the tags in order.
+ */
+export class MysqlGtidSet {
+  private constructor(private readonly bySource: ReadonlyMap<string, readonly Interval[]>) {}
+
+  /** Reads the text MySQL prints (whitespace, upper-case UUIDs and empty members allowed, as MySQL allows them). */
   static parse(text: string): MysqlGtidSet {
-    const byUuid = new Map<string, Interval[]>();
+    const bySource = new Map<string, Interval[]>();
+    const fail = (problem: string): SourceError => new SourceError(`GTID set "${text}" is malformed: ${problem}`);
     for (const member of text.replace(/\s/g, '').split(',').filter((m) => m !== '')) {
-      const [uuid, ...ranges] = member.split(':');
-      if (uuid === undefined || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid) || ranges.length === 0) {
-        throw new SourceError(`"${member}" is not a MySQL GTID set member (uuid:interval[:interval...])`);
+      const [uuid = '', ...items] = member.split(':');
+      if (!UUID.test(uuid)) throw fail(`"${member}" does not start with a source UUID (uuid:interval[:interval...])`);
+      let source = uuid.toLowerCase();
+      let intervals = 0;
+      let tagPending = false;
+      for (const item of items) {
+        if (TAG.test(item)) {
+          if (tagPending) throw fail(`"${member}" has a tag without intervals`);
+          source = `${uuid.toLowerCase()}:${item.toLowerCase()}`;
+          tagPending = true;
+          continue;
+        }
+        const match = /^(\d+)(?:-(\d+))?$/.exec(item);
+        if (match === null) throw fail(`"${item}" in "${member}" is neither an interval (n or n-m) nor a tag`);
+        const start = transactionNumber(match[1]!, fail);
+        const end = match[2] === undefined ? start : transactionNumber(match[2], fail);
+        if (end < start) throw fail(`interval "${item}" ends before it starts`);
+        const list = bySource.get(source) ?? [];
+        list.push({ start, end });
+        bySource.set(source, list);
+        intervals++;
+        tagPending = false;
       }
-      const intervals = byUuid.get(uuid.toLowerCase()) ?? [];
-      for (const range of ranges) {
-        const match = /^(\d+)(?:-(\d+))?$/.exec(range);
-        if (match === null) throw new SourceError(`"${range}" in GTID set "${text}" is not an interval (n or n-m)`);
-        const start = BigInt(match[1]!);
-        const end = match[2] === undefined ? start : BigInt(match[2]);
-        if (end < start) throw new SourceError(`interval "${range}" in GTID set "${text}" ends before it starts`);
-        intervals.push({ start, end });
-      }
-      byUuid.set(uuid.toLowerCase(), intervals);
+      if (intervals === 0 || tagPending) throw fail(`"${member}" lists no transactions after its ${tagPending ? 'last tag' : 'UUID'}`);
     }
-    return new MysqlGtidSet(new Map([...byUuid].map(([uuid, ivs]) => [uuid, normalize(ivs)])));
+    return new MysqlGtidSet(new Map([...bySource].map(([source, ivs]) => [source, normalize(ivs)])));
   }
 
-  /** Adds one transaction (`uuid:n`). */
+  /** Adds one transaction (`uuid:n`, or `uuid:tag:n` as MySQL 8.3+ writes a tagged one). */
   with(gtid: string): MysqlGtidSet {
-    const [uuid, n] = splitMysqlGtid(gtid);
-    const next = new Map(this.byUuid);
-    next.set(uuid, normalize([...(this.byUuid.get(uuid) ?? []), { start: n, end: n }]));
+    const [source, n] = splitMysqlGtid(gtid);
+    const next = new Map(this.bySource);
+    next.set(source, normalize([...(this.bySource.get(source) ?? []), { start: n, end: n }]));
     return new MysqlGtidSet(next);
   }
 
   contains(gtid: string): boolean {
-    const [uuid, n] = splitMysqlGtid(gtid);
-    return (this.byUuid.get(uuid) ?? []).some((iv) => iv.start <= n && n <= iv.end);
+    const [source, n] = splitMysqlGtid(gtid);
+    return (this.bySource.get(source) ?? []).some((iv) => iv.start <= n && n <= iv.end);
   }
 
   /** Whether every transaction in `other` is also in this set. */
   containsAll(other: MysqlGtidSet): boolean {
-    for (const [uuid, intervals] of other.byUuid) {
-      const mine = this.byUuid.get(uuid) ?? [];
+    for (const [source, intervals] of other.bySource) {
+      const mine = this.bySource.get(source) ?? [];
       if (!intervals.every((iv) => mine.some((m) => m.start <= iv.start && iv.end <= m.end))) return false;
     }
     return true;
   }
 
+  /** As MySQL prints the set, with "," rather than ",\n" between UUIDs. */
   toString(): string {
-    return [...this.byUuid.keys()]
-      .sort()
-      .map((uuid) => `${uuid}:${this.byUuid.get(uuid)!.map((iv) => (iv.start === iv.end ? `${iv.start}` : `${iv.start}-${iv.end}`)).join(':')}`)
-      .join(',');
+    const members: string[] = [];
+    let lastUuid: string | null = null;
+    for (const source of [...this.bySource.keys()].sort()) {
+      const [uuid, tag] = source.split(':') as [string, string | undefined];
+      const intervals = this.bySource.get(source)!.map((iv) => (iv.start === iv.end ? `${iv.start}` : `${iv.start}-${iv.end}`));
+      const part = [...(tag === undefined ? [] : [tag]), ...intervals].join(':');
+      if (uuid === lastUuid) members[members.length - 1] += `:${part}`;
+      else members.push(`${uuid}:${part}`);
+      lastUuid = uuid;
+    }
+    return members.join(',');
   }
 }
 
+function transactionNumber(digits: string, fail: (problem: string) => SourceError): bigint {
+  const n = BigInt(digits);
+  if (n < 1n || n > MAX_GNO) throw fail(`transaction number ${digits} is outside MySQL's range 1 to ${MAX_GNO}`);
+  return n;
+}
+
+/** `uuid:n` or `uuid:tag:n` → [source key, n]. */
 function splitMysqlGtid(gtid: string): [string, bigint] {
-  const match = /^([0-9a-f-]{36}):(\d+)$/i.exec(gtid.trim());
-  if (match === null) throw new SourceError(`"${gtid}" is not a MySQL GTID (uuid:number)`);
-  return [match[1]!.toLowerCase(), BigInt(match[2]!)];
+  const match = /^([0-9a-f-]{36})(?::([a-z_][a-z0-9_]{0,31}))?:(\d+)$/i.exec(gtid.trim());
+  const fail = (problem: string): SourceError => new SourceError(`"${gtid}" is not a MySQL GTID: ${problem}`);
+  if (match === null || !UUID.test(match[1]!)) throw fail('expected uuid:number or uuid:tag:number');
+  const uuid = match[1]!.toLowerCase();
+  return [match[2] === undefined ? uuid : `${uuid}:${match[2].toLowerCase()}`, transactionNumber(match[3]!, fail)];
 }
 
 /** Sorts and merges overlapping or adjacent intervals. */

@@ -2,16 +2,25 @@
  * The MySQL/MariaDB source: checks the server, snapshots the captured tables if asked to, then streams the
  * binlog from the snapshot's position (or from the saved checkpoint).
  */
-import type mysql from 'mysql2/promise';
 import type { Logger } from '../../ops/logger.js';
+import { runEvery } from '../../ops/periodic.js';
 import type { SourceEvent } from '../../model/change.js';
 import type { TableSchema } from '../../model/schema.js';
-import { SourceError } from '../../model/errors.js';
-import type { Source, SnapshotProgressStore } from '../source.js';
-import { assertServerFit, currentGtids, openQueryConnection, readServerInfo, type MysqlConnectionConfig, type QueryConnection } from './connection.js';
+import { SERVER_POSITION_POLL_MS, type ActivityListener, type Source, type SnapshotProgressStore } from '../source.js';
+import {
+  assertServerFit,
+  currentGtids,
+  openQueryConnection,
+  readBinlogEnd,
+  readBinlogFiles,
+  readServerInfo,
+  type MysqlConnectionConfig,
+  type QueryConnection,
+  type ServerInfo,
+} from './connection.js';
 import { buildTableSchema, parseTableName, readCatalogTable, type MysqlTableConfig } from './catalog.js';
 import { missingBinlogError } from './errors.js';
-import { parseCheckpoint, type MysqlCheckpoint } from './position.js';
+import { binlogDistance, parseCheckpoint, type BinlogCoordinates, type MysqlCheckpoint } from './position.js';
 import { readSnapshot } from './snapshot.js';
 import { streamBinlog } from './stream.js';
 
@@ -38,12 +47,14 @@ export interface MysqlSourceOptions {
   readonly heartbeatMs?: number;
   /** Binlog events buffered before the socket is paused. */
   readonly highWater?: number;
+  readonly report?: ActivityListener;
 }
 
 export class MysqlSource implements Source {
   readonly name: string;
   private catalog: QueryConnection | null = null;
   private confirmed: MysqlCheckpoint | null = null;
+  private lag: number | undefined;
   private snapshotPending = false;
   private readonly clock: () => number;
   private readonly closing = new AbortController();
@@ -73,10 +84,11 @@ export class MysqlSource implements Source {
       from = { ...saved, snapshot: undefined } as MysqlCheckpoint;
       if (!(options.gtid && from.gtids !== null)) await this.assertBinlogAvailable(from);
     } else if (options.snapshot === 'never') {
-      from = await this.binlogEnd(info.flavor);
+      from = await this.binlogEnd(info);
     } else {
       if (saved?.snapshot === true) logger.warn('the previous snapshot did not finish; snapshotting again');
       this.snapshotPending = true;
+      options.report?.('snapshotting');
       from = yield* readSnapshot({
         connection: options.connection,
         flavor: info.flavor,
@@ -93,7 +105,19 @@ export class MysqlSource implements Source {
       if (options.snapshot === 'initial_only') return;
     }
     logger.info({ file: from.file, pos: from.pos, gtids: from.gtids, skip: from.skip }, 'streaming the binlog');
-    yield* streamBinlog(
+    const stopMeasuring = runEvery(SERVER_POSITION_POLL_MS, () => this.measureLag(catalog, info.version, from), (error) => logger.debug({ err: error }, 'could not read the binlog position'), {
+      immediately: true,
+    });
+    try {
+      yield* this.stream(catalog, info, from, startSchemas, signal);
+    } finally {
+      stopMeasuring();
+    }
+  }
+
+  private stream(catalog: QueryConnection, info: ServerInfo, from: MysqlCheckpoint, startSchemas: Map<string, TableSchema>, signal: AbortSignal): AsyncGenerator<SourceEvent> {
+    const { options } = this;
+    return streamBinlog(
       {
         connection: options.connection,
         catalog,
@@ -108,12 +132,30 @@ export class MysqlSource implements Source {
         from,
         startSchemas,
         clock: this.clock,
-        logger,
+        logger: options.logger,
+        report: options.report,
         ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
         ...(options.highWater === undefined ? {} : { highWater: options.highWater }),
       },
       signal,
     );
+  }
+
+  /**
+   * Binlog bytes from the last confirmed position (at first, where streaming started) to the server's current one,
+   * across files when the binlog rotated in between: what a restart would read again, so it also counts events
+   * read but not yet in Kafka. The server's position comes from SHOW MASTER STATUS: event headers carry only the
+   * end of their own event, not the end of the server's binlog.
+   */
+  private async measureLag(catalog: QueryConnection, version: string, from: BinlogCoordinates): Promise<void> {
+    const acked = this.confirmed ?? from;
+    const end = await readBinlogEnd(catalog, version);
+    const files = end.file === acked.file ? [] : await readBinlogFiles(catalog);
+    this.lag = binlogDistance(files, end, acked).bytes ?? undefined;
+  }
+
+  lagBytes(): number | undefined {
+    return this.lag;
   }
 
   /** MySQL keeps no replica state for us: remembering the position (and finishing the snapshot record) is all. */
@@ -140,17 +182,15 @@ export class MysqlSource implements Source {
     await catalog?.end().catch(() => catalog.destroy());
   }
 
-  private async binlogEnd(flavor: 'mariadb' | 'mysql'): Promise<MysqlCheckpoint> {
+  private async binlogEnd(info: ServerInfo): Promise<MysqlCheckpoint> {
     const catalog = this.catalog!;
-    const [rows] = await catalog.query<mysql.RowDataPacket[]>('SHOW MASTER STATUS');
-    const row = rows[0];
-    if (row === undefined) throw new SourceError('SHOW MASTER STATUS returned nothing: the binary log is off', { fix: 'enable log_bin in my.cnf and restart the server' });
-    return { file: String(row.File), pos: Number(row.Position), gtids: await currentGtids(catalog, flavor), skip: 0 };
+    const end = await readBinlogEnd(catalog, info.version);
+    return { ...end, gtids: await currentGtids(catalog, info.flavor), skip: 0 };
   }
 
   private async assertBinlogAvailable(from: MysqlCheckpoint): Promise<void> {
-    const [rows] = await this.catalog!.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
-    const problem = missingBinlogError(rows.map((r) => String(r.Log_name)), from.file);
+    const files = await readBinlogFiles(this.catalog!);
+    const problem = missingBinlogError(files.map((f) => f.file), from.file);
     if (problem !== null) throw problem;
   }
 }

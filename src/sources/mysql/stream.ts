@@ -13,6 +13,7 @@ import type { MysqlConnectionConfig, QueryConnection } from './connection.js';
 import { buildTableSchema, parseTableName, readCatalogTable, reconcileWithBinlog, type MysqlTableConfig } from './catalog.js';
 import { advanceGtids, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
 import { toRow } from './types.js';
+import type { ActivityListener } from '../source.js';
 
 export interface StreamOptions {
   readonly connection: MysqlConnectionConfig;
@@ -38,6 +39,8 @@ export interface StreamOptions {
   readonly heartbeatMs?: number;
   readonly highWater?: number;
   readonly maxReconnects?: number;
+  /** Told `streaming` whenever a binlog connection starts streaming and `reconnecting` whenever one is lost. */
+  readonly report?: ActivityListener;
 }
 
 interface TableVersion {
@@ -74,6 +77,8 @@ export async function* streamBinlog(options: StreamOptions, signal: AbortSignal)
       // dozens of them, all decoded at once. 2,000 such events buffered half a GiB in a 1M-row transaction.
       highWater: options.highWater ?? 100,
       checksum: options.checksum,
+      onStreaming: () => options.report?.('streaming'),
+      onFailure: (error) => options.report?.('reconnecting', error.message),
     });
     client.start();
     try {

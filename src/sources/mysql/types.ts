@@ -10,6 +10,7 @@
 import type { Column, FieldType } from '../../model/schema.js';
 import type { Row, Value } from '../../model/change.js';
 import { SourceError } from '../../model/errors.js';
+import { jsonBinaryToText } from './json-binary.js';
 
 /** What the mapper needs to know about a column, from information_schema or from a binlog table map. */
 export interface ColumnDescription {
@@ -152,8 +153,11 @@ export function toValue(type: FieldType, raw: unknown, nullable = true): Value {
       return bitsValue(asBytes(raw), type.length);
     case 'bytes':
       return new Uint8Array(asBytes(raw));
-    case 'string':
     case 'json':
+      // MySQL's JSON arrives from the binlog in its binary form (see readJsonColumnsAsBytes), as text otherwise.
+      if (Buffer.isBuffer(raw)) return jsonBinaryToText(raw);
+      return typeof raw === 'string' ? raw : JSON.stringify(raw);
+    case 'string':
     case 'enum':
     case 'set':
       return typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('utf8') : typeof raw === 'object' ? JSON.stringify(raw) : String(raw);

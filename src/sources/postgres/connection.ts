@@ -86,6 +86,10 @@ interface StreamOptions {
   readonly highWaterMark: number;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The server accepted START_REPLICATION and is streaming (before any frame: an idle slot sends none for a while). */
+  readonly onStreaming?: () => void;
+  /** The stream failed (once, as it happens, not when the consumer reaches the failure in the queue). */
+  readonly onFailure?: (error: unknown) => void;
 }
 
 /**
@@ -109,7 +113,8 @@ export class ReplicationStream {
   }
 
   private get connection(): {
-    on(event: string, listener: (message: { chunk: Buffer }) => void): void;
+    on(event: 'copyData', listener: (message: { chunk: Buffer }) => void): void;
+    on(event: 'replicationStart', listener: () => void): void;
     removeAllListeners(event: string): void;
     sendCopyFromChunk(chunk: Buffer): void;
     stream: { pause(): void; resume(): void };
@@ -120,6 +125,7 @@ export class ReplicationStream {
   start(): void {
     const { slot, publication, start } = this.options;
     this.connection.on('copyData', ({ chunk }) => this.onCopyData(chunk));
+    this.connection.on('replicationStart', () => this.options.onStreaming?.());
     this.client.on('error', (error) => this.fail(error));
     const sql = `START_REPLICATION SLOT ${ident(slot)} LOGICAL ${start.toString()} (proto_version '1', publication_names ${literal(ident(publication))})`;
     this.client.query(sql).then(
@@ -204,8 +210,9 @@ export class ReplicationStream {
   }
 
   private fail(error: unknown): void {
-    if (this.ended) return;
-    this.failure ??= translatePgError(error, `streaming from slot "${this.options.slot}"`, { slot: this.options.slot });
+    if (this.ended || this.failure !== undefined) return;
+    this.failure = translatePgError(error, `streaming from slot "${this.options.slot}"`, { slot: this.options.slot });
+    this.options.onFailure?.(this.failure);
     this.signal();
   }
 

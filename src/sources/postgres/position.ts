@@ -37,6 +37,11 @@ export class Lsn {
   max(other: Lsn): Lsn {
     return this.compare(other) >= 0 ? this : other;
   }
+
+  /** WAL bytes from `earlier` up to this LSN; 0 when `earlier` is not before it. */
+  bytesSince(earlier: Lsn): number {
+    return this.value > earlier.value ? Number(this.value - earlier.value) : 0;
+  }
 }
 
 /**

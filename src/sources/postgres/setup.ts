@@ -9,6 +9,16 @@ import { ident, literal } from './connection.js';
 import { publicationOwnerError, replicationPrivilegeError, slotActiveError, translatePgError, walLevelError } from './errors.js';
 import { Lsn } from './position.js';
 
+/** The server's current WAL position in SQL; a standby has no insert position, so there what it received. */
+export const SERVER_WAL_LSN = 'CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END';
+
+export async function readServerLsn(client: pg.Client): Promise<Lsn> {
+  const { rows } = await client.query<{ lsn: string | null }>(`SELECT (${SERVER_WAL_LSN})::text AS lsn`);
+  const lsn = rows[0]?.lsn;
+  if (lsn === null || lsn === undefined) throw new SourceError('the server reports no current WAL position (a standby that receives no WAL)');
+  return Lsn.parse(lsn);
+}
+
 export async function checkServer(client: pg.Client, user: string): Promise<void> {
   const walLevel = await client.query<{ wal_level: string }>('SHOW wal_level');
   const level = walLevel.rows[0]?.wal_level ?? 'unknown';

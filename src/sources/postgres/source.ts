@@ -9,12 +9,13 @@ import type pg from 'pg';
 import type { SourceEvent } from '../../model/change.js';
 import { ConfigError } from '../../model/errors.js';
 import type { Logger } from '../../ops/logger.js';
-import type { SnapshotProgressStore, Source } from '../source.js';
+import { runEvery } from '../../ops/periodic.js';
+import { SERVER_POSITION_POLL_MS, type ActivityListener, type SnapshotProgressStore, type Source } from '../source.js';
 import { PgCatalog, type ResolvedTable, type TableConfig } from './catalog.js';
 import { connect, ReplicationStream, type PgConnectionOptions } from './connection.js';
 import { slotLostError } from './errors.js';
 import { decodePosition, Lsn, type PgPosition } from './position.js';
-import { checkServer, checkSlot, createSlot, dropSlot, ensurePublication, findSlot } from './setup.js';
+import { checkServer, checkSlot, createSlot, dropSlot, ensurePublication, findSlot, readServerLsn } from './setup.js';
 import { snapshotEvents } from './snapshot.js';
 import { PgoutputEvents } from './stream.js';
 
@@ -42,6 +43,7 @@ export interface PostgresSourceOptions {
   readonly progress: SnapshotProgressStore;
   readonly logger: Logger;
   readonly clock: { now(): number };
+  readonly report?: ActivityListener;
 }
 
 /** Frames buffered from the replication socket before reading pauses. */
@@ -54,6 +56,9 @@ export class PostgresSource implements Source {
   private stream: ReplicationStream | undefined;
   /** Set while a snapshot's completion has not been confirmed yet. */
   private pendingSnapshot: Lsn | undefined;
+  /** The last LSN confirmed durable downstream (at first, where streaming started). */
+  private acked: Lsn | undefined;
+  private lag: number | undefined;
 
   constructor(private readonly options: PostgresSourceOptions) {
     if (options.tables.length === 0) throw new ConfigError(`source "${options.name}" has no tables`, { fix: 'list at least one table under tables' });
@@ -106,6 +111,7 @@ export class PostgresSource implements Source {
       await dropSlot(query, slot);
     }
     await progress.clear(this.name);
+    this.options.report?.('snapshotting');
     const created = await createSlot(replication, slot, true);
     logger.info({ slot, consistentPoint: created.consistentPoint.toString() }, 'created replication slot; taking the initial snapshot');
     await progress.saveSnapshot(this.name, { consistentPoint: created.consistentPoint.toString(), completed: false });
@@ -157,7 +163,7 @@ export class PostgresSource implements Source {
     resume: PgPosition | undefined,
     signal: AbortSignal,
   ): AsyncGenerator<SourceEvent> {
-    const { logger, slot, publication } = this.options;
+    const { logger, slot, publication, report } = this.options;
     const stream = (this.stream = new ReplicationStream(replication, {
       slot,
       publication,
@@ -166,7 +172,10 @@ export class PostgresSource implements Source {
       highWaterMark: HIGH_WATER_MARK,
       logger,
       now: () => this.options.clock.now(),
+      onStreaming: () => report?.('streaming'),
+      onFailure: (error) => report?.('reconnecting', error instanceof Error ? error.message : String(error)),
     }));
+    this.acked = from;
     const decoder = new PgoutputEvents({
       name: this.options.name,
       database: this.options.connection.database,
@@ -181,7 +190,10 @@ export class PostgresSource implements Source {
     signal.addEventListener('abort', onAbort, { once: true });
     logger.info({ slot, from: from.toString() }, 'streaming changes');
     stream.start();
-    const heartbeat = this.startHeartbeatQuery();
+    const stopHeartbeat = this.startHeartbeatQuery();
+    const stopMeasuring = runEvery(SERVER_POSITION_POLL_MS, () => this.measureLag(), (error) => logger.debug({ err: error }, 'could not read the server WAL position'), {
+      immediately: true,
+    });
     try {
       for (;;) {
         const frame = await stream.next();
@@ -189,33 +201,47 @@ export class PostgresSource implements Source {
         for (const event of await decoder.handle(frame)) yield event;
       }
     } finally {
-      clearInterval(heartbeat);
+      stopHeartbeat();
+      stopMeasuring();
       signal.removeEventListener('abort', onAbort);
     }
   }
 
   /** Runs the configured heartbeat query periodically; a failure is logged, not fatal (it is only a nudge). */
-  private startHeartbeatQuery(): NodeJS.Timeout | undefined {
+  private startHeartbeatQuery(): () => void {
     const { heartbeatQuery, heartbeatIntervalMs, logger } = this.options;
-    if (heartbeatQuery === undefined) return undefined;
-    let running = false;
-    const timer = setInterval(() => {
-      if (running || this.query === undefined) return;
-      running = true;
-      this.query
-        .query(heartbeatQuery)
-        .catch((error: unknown) => logger.warn({ err: error, query: heartbeatQuery }, 'heartbeat query failed; fix heartbeat.query'))
-        .finally(() => (running = false));
-    }, heartbeatIntervalMs);
-    timer.unref();
-    return timer;
+    if (heartbeatQuery === undefined) return () => undefined;
+    return runEvery(
+      heartbeatIntervalMs,
+      async () => this.query?.query(heartbeatQuery),
+      (error) => logger.warn({ err: error, query: heartbeatQuery }, 'heartbeat query failed; fix heartbeat.query'),
+    );
+  }
+
+  /**
+   * The server's current WAL position minus the last acknowledged LSN: what a restart would have to stream again,
+   * so it also counts events read but not yet in Kafka. (The walEnd of keepalives would cost no query, but it is
+   * where the walsender got to, not the server's WAL end, and it stops arriving while back-pressure pauses the
+   * socket: it would read near zero exactly when the lag is large.)
+   */
+  private async measureLag(): Promise<void> {
+    const acked = this.acked;
+    if (this.query === undefined || acked === undefined) return;
+    this.lag = (await readServerLsn(this.query)).bytesSince(acked);
+  }
+
+  lagBytes(): number | undefined {
+    return this.lag;
   }
 
   async confirm(position: string): Promise<void> {
     const decoded = decodePosition(position);
     if (decoded.snapshot === 'row') return;
     await this.completeSnapshot();
-    if (decoded.snapshot === undefined) this.stream?.confirm(decoded.lsn);
+    if (decoded.snapshot === undefined) {
+      this.stream?.confirm(decoded.lsn);
+      this.acked = this.acked?.max(decoded.lsn) ?? decoded.lsn;
+    }
   }
 
   private async completeSnapshot(): Promise<void> {
