@@ -1,10 +1,12 @@
 /**
- * SIGTERM while 150k rows stream through `tributary run`: the daemon drains and exits 0 within
+ * SIGTERM while 500k rows stream through `tributary run`: the daemon drains and exits 0 within
  * pipeline.shutdownTimeoutMs, and after a restart every row is in Kafka with at most one batch of duplicates
  * (the pipeline's batch, 2000 events, is the most a graceful stop may leave unconfirmed).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { CheckpointStore } from '../../src/checkpoint/store.js';
 import { Consumer } from '@platformatic/kafka';
 import { Daemon, startTestRegistry, writeDaemonConfig, type TestRegistry } from '../support/daemon.js';
 import { debeziumRegistry, decodeRecords } from '../support/debezium-consumer.js';
@@ -15,13 +17,13 @@ let registry: TestRegistry;
 before(async () => (registry = await startTestRegistry()));
 after(() => registry.close());
 
-const ROWS = 150_000;
-const ROWS_PER_TRANSACTION = 10_000;
+const ROWS = 500_000;
+const ROWS_PER_TRANSACTION = 25_000;
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 /** The pipeline's default maxBatchEvents: what one unacknowledged batch can replay. */
 const BATCH_EVENTS = 2000;
 
-test('SIGTERM during a 150k-row stream: exit 0 within the bound, nothing lost, duplicates within one batch', async () => {
+test('SIGTERM during a 500k-row stream: exit 0 within the bound, nothing lost, duplicates within one batch', async () => {
   const name = uniqueName('e2e_ops_sigterm');
   const slot = `tributary_${name}`;
   const topic = `${name}.public.${name}`;
@@ -53,7 +55,7 @@ test('SIGTERM during a 150k-row stream: exit 0 within the bound, nothing lost, d
     })();
 
     // Stop once a good part of the stream is in Kafka but well before all of it.
-    const stopAt = BigInt(ROWS / 3);
+    const stopAt = BigInt(Math.floor(ROWS / 3));
     const deadline = Date.now() + 45_000;
     let watermark = await highWatermark();
     while (watermark < stopAt) {
@@ -72,13 +74,20 @@ test('SIGTERM during a 150k-row stream: exit 0 within the bound, nothing lost, d
     assert.ok(shutdownMs < SHUTDOWN_TIMEOUT_MS, `shutdown took ${shutdownMs} ms, the bound is ${SHUTDOWN_TIMEOUT_MS} ms`);
     assert.ok(daemon.logs.some((l) => /tributary stopped/.test(l)), `no clean stop logged:\n${daemon.tail()}`);
     assert.ok(watermarkAtExit < BigInt(ROWS), 'the stream was still in flight when SIGTERM arrived');
+    // The final checkpoint was stored and confirmed to PostgreSQL before the connection closed.
+    const store = CheckpointStore.open(path.join(path.dirname(config), 'tributary.db'));
+    const stored = store.getConfirmedPosition(name)?.position;
+    store.close();
+    const storedLsn = (JSON.parse(stored ?? '{"lsn":"none"}') as { lsn: string }).lsn;
+    const slotRow = await pg.query<{ lsn: string }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    assert.equal(slotRow.rows[0]?.lsn, storedLsn, 'the slot was not told the final checkpoint');
 
     daemon = new Daemon(config);
     await daemon.waitForLog(/streaming changes/);
     await writer;
     // A marker, written after all rows: once it is in the topic, every earlier change is too.
     await pg.query(`INSERT INTO ${name} VALUES (-1, 'marker')`);
-    const raw = await readTopic(topic, { until: (r) => r.length > ROWS && r.at(-1)?.key?.length === 6 && r.at(-1)?.key?.[5] === 1, timeoutMs: 60_000 });
+    const raw = await readTopic(topic, { until: (r) => r.length > ROWS && r.at(-1)?.key?.length === 6 && r.at(-1)?.key?.[5] === 1, timeoutMs: 180_000 });
     assert.equal(await daemon.stop(), 0, daemon.tail());
 
     const records = await decodeRecords<{ id: number }, { op: string }>(debeziumRegistry(registry.url), raw);

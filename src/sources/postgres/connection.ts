@@ -100,6 +100,8 @@ export class ReplicationStream {
   private readonly frames: ReplicationFrame[] = [];
   private failure: unknown = undefined;
   private ended = false;
+  /** No more frames for the consumer, but the connection stays up so that a last confirm reaches the server. */
+  private halted = false;
   private wake: (() => void) | undefined;
   private paused = false;
   private confirmed: Lsn;
@@ -139,6 +141,7 @@ export class ReplicationStream {
   /** The next frame, or undefined when the stream ended; throws the stream's failure. */
   async next(): Promise<ReplicationFrame | undefined> {
     for (;;) {
+      if (this.halted) return undefined;
       const frame = this.frames.shift();
       if (frame !== undefined) {
         if (this.paused && this.frames.length <= this.options.highWaterMark / 2) {
@@ -158,6 +161,15 @@ export class ReplicationStream {
     if (lsn.compare(this.confirmed) <= 0) return;
     this.confirmed = lsn;
     this.sendStatus(false);
+  }
+
+  /**
+   * Stops handing out frames: next() returns undefined. Unlike stop(), the connection stays open, so the
+   * checkpoint written after the pipeline drained can still be confirmed before close.
+   */
+  halt(): void {
+    this.halted = true;
+    this.wake?.();
   }
 
   async stop(): Promise<void> {

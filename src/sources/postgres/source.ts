@@ -186,7 +186,8 @@ export class PostgresSource implements Source {
       resume,
       logger,
     });
-    const onAbort = (): void => void stream.stop();
+    // Reading stops here; the connection closes in close(), after the pipeline's final confirm went out.
+    const onAbort = (): void => stream.halt();
     signal.addEventListener('abort', onAbort, { once: true });
     logger.info({ slot, from: from.toString() }, 'streaming changes');
     stream.start();
