@@ -71,7 +71,12 @@ async function runOnce(deps: SourceRunnerDeps, sourceConfig: Config['sources'][n
     });
     const instrumented = instrumentPipeline({ source, encoder, sink: deps.sink, store }, metrics);
     const queue = { maxItems: config.pipeline.queue.maxEvents, maxBytes: config.pipeline.queue.maxBytes };
-    const pipeline = new Pipeline({ name: sourceConfig.name, ...instrumented, logger }, { queue });
+    // Kafka requests go out one at a time; what queues behind the one in flight is the next request, so let up to
+    // two requests' worth of records be in flight rather than a fixed number of (possibly small) batches.
+    const pipeline = new Pipeline(
+      { name: sourceConfig.name, ...instrumented, logger },
+      { queue, maxInFlightBatches: 64, maxInFlightBytes: 2 * config.kafka.producer.batchBytes },
+    );
     metrics.onQueueDepth(() => pipeline.queueDepth);
     metrics.onLag(() => ({ bytes: source.lagBytes() }));
     await pipeline.run(signal);
