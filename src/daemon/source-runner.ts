@@ -56,7 +56,7 @@ export async function runSource(deps: SourceRunnerDeps, signal: AbortSignal): Pr
 
 async function runOnce(deps: SourceRunnerDeps, sourceConfig: Config['sources'][number], logger: Logger, signal: AbortSignal): Promise<void> {
   const { config, store, metrics } = deps;
-  const source = createSource(sourceConfig, deps.index, {
+  const source = await createSource(sourceConfig, deps.index, {
     progress: instrumentSnapshotProgress(deps.progress, metrics),
     logger,
     startPosition: store.getPosition(sourceConfig.name)?.position,
