@@ -6,16 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadConfig } from './config/index.js';
-import { formatReport, runChecks } from './check/index.js';
 import { TributaryError } from './model/errors.js';
 import { createLogger } from './ops/logger.js';
-import { runDaemon } from './daemon/run.js';
-import { collectStatus, formatStatus, formatStatusJson } from './status/index.js';
-import { runReplay } from './replay/index.js';
-import { runCompaction, runContinuousCompaction } from './lake/index.js';
-import { CheckpointStore } from './checkpoint/store.js';
-import { checkpointSchemaSource } from './daemon/schema-source.js';
 
+// Each command imports its modules when it runs: the long-running daemon should not carry what check, status,
+// replay and the lake (DuckDB) load.
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command()
@@ -31,6 +26,7 @@ program
   .option('--timeout <ms>', 'per connection and request', (v) => Number.parseInt(v, 10), 5000)
   .action(async (options: { config: string; timeout: number }) => {
     const config = loadConfig(options.config);
+    const { formatReport, runChecks } = await import('./check/index.js');
     const report = await runChecks(config, { timeoutMs: options.timeout });
     process.stdout.write(formatReport(report) + '\n');
     process.exitCode = report.ok ? 0 : 1;
@@ -43,6 +39,7 @@ program
   .action(async (options: { config: string }) => {
     const config = loadConfig(options.config);
     const logger = createLogger(config.logging.level);
+    const { runDaemon } = await import('./daemon/run.js');
     await runDaemon(config, { logger });
   });
 
@@ -53,6 +50,7 @@ program
   .option('--json', 'machine-readable output')
   .option('--timeout <ms>', 'per connection and query', (v) => Number.parseInt(v, 10), 5000)
   .action(async (options: { config: string; json?: boolean; timeout: number }) => {
+    const { collectStatus, formatStatus, formatStatusJson } = await import('./status/index.js');
     const report = await collectStatus(loadConfig(options.config), { timeoutMs: options.timeout });
     process.stdout.write((options.json ? formatStatusJson(report) : formatStatus(report)) + '\n');
     process.exitCode = report.ok ? 0 : 1;
@@ -63,11 +61,19 @@ program
   .description("re-emit one table's rows onto Kafka as Debezium snapshot read events (op r), resumable")
   .requiredOption('-c, --config <file>', 'the YAML configuration file')
   .requiredOption('--table <name>', 'schema.table / database.table as in the config, or <source>.<schema>.<table>')
-  .addOption(new Option('--from <where>', 'where the rows come from').choices(['database']).default('database'))
+  .addOption(
+    new Option(
+      '--from <where>',
+      "lake: the table's published lake snapshot (tributary compact makes it; the database is not touched); " +
+        'database: a consistent read of the table. Default: lake when the table has a lake snapshot, else database; ' +
+        'an unfinished replay continues from where it read',
+    ).choices(['lake', 'database']),
+  )
   .option('--to-topic <name>', "target topic (default: the table's live topic)")
   .option('--rate <rows>', 'rows per second at most', (v) => Number(v))
-  .action(async (options: { config: string; table: string; from: 'database'; toTopic?: string; rate?: number }) => {
+  .action(async (options: { config: string; table: string; from?: 'lake' | 'database'; toTopic?: string; rate?: number }) => {
     const config = loadConfig(options.config);
+    const { runReplay } = await import('./replay/index.js');
     const result = await runReplay(config, { ...options, logger: createLogger(config.logging.level) });
     process.exitCode = result.completed ? 0 : 130;
   });
@@ -81,6 +87,11 @@ program
   .action(async (options: { config: string; table?: string; once?: boolean }) => {
     const config = loadConfig(options.config);
     const logger = createLogger(config.logging.level);
+    const [{ runCompaction, runContinuousCompaction }, { CheckpointStore }, { checkpointSchemaSource }] = await Promise.all([
+      import('./lake/index.js'),
+      import('./checkpoint/store.js'),
+      import('./daemon/schema-source.js'),
+    ]);
     const store = config.registry.mode === 'embedded' ? CheckpointStore.open(config.checkpoint.path) : undefined;
     const registry = store === undefined ? undefined : checkpointSchemaSource(store);
     try {
