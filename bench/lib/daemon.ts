@@ -19,8 +19,11 @@ export function startRegistry(): Promise<EmbeddedRegistry> {
   return startEmbeddedRegistry({ host: '127.0.0.1', port: 0, store: new MemorySchemaStore(), logger: silentLogger() });
 }
 
-/** A config for one source against the local broker and `registryUrl`, checkpoint in a fresh temp dir. */
-export function writeConfig(source: Record<string, unknown>, registryUrl: string): string {
+/**
+ * A config for one source against the local broker and `registryUrl`, checkpoint in a fresh temp dir; `extra`
+ * adds top-level sections (e.g. lake).
+ */
+export function writeConfig(source: Record<string, unknown>, registryUrl: string, extra: Record<string, unknown> = {}): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'tributary-bench-'));
   const config = {
     sources: [source],
@@ -29,6 +32,7 @@ export function writeConfig(source: Record<string, unknown>, registryUrl: string
     checkpoint: { path: path.join(dir, 'tributary.db') },
     logging: { level: 'info' },
     ...(process.env.BENCH_QUEUE_EVENTS === undefined ? {} : { pipeline: { queue: { maxEvents: Number(process.env.BENCH_QUEUE_EVENTS) } } }),
+    ...extra,
   };
   const file = path.join(dir, 'tributary.yaml');
   writeFileSync(file, stringify(config));
@@ -47,7 +51,10 @@ export class BenchDaemon {
 
   constructor(configFile: string, options: DaemonOptions = {}) {
     const flags = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
-    this.child = spawn(process.execPath, [...flags, CLI, 'run', '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...flags, CLI, 'run', '-c', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: process.env.NODE_OPTIONS ?? deployedNodeOptions() },
+    });
     for (const stream of [this.child.stdout, this.child.stderr]) {
       let partial = '';
       stream?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -130,4 +137,12 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** The Node options the systemd unit (and the Containerfile) run the daemon with: the daemon is measured as deployed. */
+function deployedNodeOptions(): string {
+  const unit = readFileSync(new URL('../../deploy/tributary.service', import.meta.url), 'utf8');
+  const options = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit)?.[1];
+  if (options === undefined) throw new Error('deploy/tributary.service sets no NODE_OPTIONS');
+  return options;
 }

@@ -86,6 +86,13 @@ describe('deploy/tributary.service', () => {
     assert.equal(settings.has('MemoryDenyWriteExecute'), false);
   });
 
+  it('runs Node with an explicit heap limit, the same as the container (and the benchmarks) use', () => {
+    const unitOptions = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit)?.[1];
+    assert.match(unitOptions ?? '', /^--max-old-space-size=\d+$/);
+    const containerfile = readFileSync(deploy('Containerfile'), 'utf8');
+    assert.equal(/^ENV NODE_OPTIONS=(.+)$/m.exec(containerfile)?.[1], unitOptions);
+  });
+
   it('waits longer on stop than the daemon takes to drain by default', () => {
     const config = parseConfig('sources: [{name: a, kind: mysql, serverId: 1, connection: {user: u}, tables: [{name: d.t}]}]\nkafka: {brokers: ["k:9092"]}\n', 'inline', {});
     const stopSeconds = Number(/^(\d+)s$/.exec(settings.get('TimeoutStopSec') ?? '')?.[1]);
