@@ -1,21 +1,29 @@
 /**
- * `tributary replay --from database`: rows/s from the start of the consistent read until Kafka acknowledged the
- * last row, and the peak RSS of the replaying process, for a 1M-row PostgreSQL table (the same eight columns as
- * bench/pg-kafka.ts). The replay runs the built code (dist/, `npm run build` first) in a child process, which
- * reports its own VmHWM when done; the bench then checks that every row landed on the topic.
+ * `tributary replay`: rows/s from the start of the read until Kafka acknowledged the last row, and the peak RSS
+ * of the replaying process, for a 1M-row PostgreSQL table (the same eight columns as bench/pg-kafka.ts). The
+ * replay runs the built code (dist/, `npm run build` first) in a child process, which reports its own VmHWM when
+ * done; the bench then checks that every row landed on the topic.
  *
- *   node --import tsx bench/replay.ts [--rows 1000000] [--rate 0] [--cpu-prof DIR]
+ * `--from lake` first fills the table's live topic (a database replay onto it, unmeasured) and compacts it into a
+ * lake, then measures the replay from the lake snapshot.
+ *
+ *   node --import tsx bench/replay.ts [--rows 1000000] [--from database|lake] [--rate 0] [--cpu-prof DIR]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Consumer } from '@platformatic/kafka';
 import pg from 'pg';
+import { loadConfig } from '../src/config/index.js';
+import { runCompaction } from '../src/lake/index.js';
+import { silentLogger } from '../src/ops/logger.js';
 import { startRegistry, writeConfig } from './lib/daemon.js';
 import { BROKER } from './lib/kafka.js';
 import { fmt, line, parseArgs } from './lib/report.js';
 
-const args = parseArgs({ rows: '1000000', rate: '0', 'cpu-prof': '' });
+const args = parseArgs({ rows: '1000000', from: 'database', rate: '0', 'cpu-prof': '' });
 const PG = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' };
 const DIST = path.resolve(import.meta.dirname, '../dist');
 
@@ -67,8 +75,10 @@ async function topicEnd(topic: string): Promise<number> {
 }
 
 const rows = Number(args.rows);
+if (args.from !== 'database' && args.from !== 'lake') throw new Error(`--from is database or lake, not ${args.from}`);
 const table = `bench_replay_${randomBytes(3).toString('hex')}`;
 const topic = `${table}-replay`;
+const lake = mkdtempSync(path.join(tmpdir(), 'tributary-bench-lake-'));
 const client = new pg.Client(PG);
 await client.connect();
 const registry = await startRegistry();
@@ -76,12 +86,20 @@ try {
   await client.query(`CREATE TABLE ${table} (${COLUMNS})`);
   await client.query(`INSERT INTO ${table} SELECT ${VALUES} FROM generate_series(1, ${rows}) g`);
   await client.query(`VACUUM ANALYZE ${table}`);
-  const config = writeConfig({ name: table, kind: 'postgres', connection: { database: 'test', user: 'postgres' }, tables: [{ name: `public.${table}` }] }, registry.url);
+  const source = { name: table, kind: 'postgres', connection: { database: 'test', user: 'postgres' }, tables: [{ name: `public.${table}` }] };
+  const config = writeConfig(source, registry.url, { lake: { path: lake } });
+  if (args.from === 'lake') {
+    // The live topic, as the daemon's snapshot would have written it, compacted into the lake.
+    await replay(config, { table: `public.${table}`, from: 'database' });
+    const started = performance.now();
+    await runCompaction(loadConfig(config), { logger: silentLogger(), table: `public.${table}`, groupId: `${table}-lake` });
+    line('compaction (unmeasured below)', `${((performance.now() - started) / 1000).toFixed(2)} s`);
+  }
   const rate = Number(args.rate);
-  const result = await replay(config, { table: `public.${table}`, toTopic: topic, ...(rate > 0 ? { rate } : {}) });
+  const result = await replay(config, { table: `public.${table}`, from: args.from, toTopic: topic, ...(rate > 0 ? { rate } : {}) });
   const landed = await topicEnd(topic);
   line('rows', fmt(result.rows));
-  line('replay (consistent read → last ack)', `${result.seconds.toFixed(2)} s`);
+  line(`replay --from ${args.from} (start of the read → last ack)`, `${result.seconds.toFixed(2)} s`);
   line('rows/s', fmt(result.rowsPerSecond));
   line('CPU of the replay process', `${result.cpuSeconds.toFixed(2)} s (${fmt(result.rows / result.cpuSeconds)} rows per CPU-second)`);
   line('peak RSS (VmHWM)', `${fmt(result.peakRssBytes / 1024 / 1024)} MiB`);
@@ -92,4 +110,5 @@ try {
   await client.query(`DROP TABLE IF EXISTS ${table}`);
   await client.end();
   await registry.close();
+  rmSync(lake, { recursive: true, force: true });
 }

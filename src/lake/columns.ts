@@ -17,6 +17,23 @@ export interface LakeColumn {
   readonly nullable: boolean;
   /** The Connect/Debezium semantic name the type came from, when there is one (e.g. io.debezium.time.MicroTimestamp). */
   readonly semantic?: string;
+  /**
+   * The column's field in the change events' Avro value schema (value columns only): what `tributary replay
+   * --from lake` rebuilds the live topic's schema from. Absent in metadata written before replay read the lake.
+   */
+  readonly avro?: AvroFieldSchema;
+  /**
+   * io.debezium.time.ZonedTimestamp columns: the fractional digits the source writes (its column precision), as
+   * seen in the latest value; the Parquet TIMESTAMPTZ keeps the instant but not how many digits it was written with.
+   */
+  readonly fractionDigits?: number;
+}
+
+/** One field of an Avro record schema, standing alone: named types it refers to are written out in full. */
+export interface AvroFieldSchema {
+  readonly type: unknown;
+  /** The field default, when the schema gives one (null for an optional column). */
+  readonly default?: unknown;
 }
 
 /** How to get one column from a decoded row into the lake. */
@@ -45,18 +62,41 @@ export function quoteIdent(name: string): string {
 
 /** The columns of the `after` record of a Debezium envelope schema, in schema order. */
 export function envelopeColumns(envelope: unknown, topic: string): ColumnCodec[] {
+  return envelopeRowFields(envelope, topic).map(({ name, avro }) => {
+    const codec = fieldCodec(name, avro.type, topic);
+    return { ...codec, column: { ...codec.column, avro } };
+  });
+}
+
+/** The fields of the row record (`after`) of a Debezium envelope schema, in schema order, each standing alone. */
+export function envelopeRowFields(envelope: unknown, topic: string): { name: string; avro: AvroFieldSchema }[] {
   const fields = recordFields(envelope);
   const after = fields?.find((f) => f.name === 'after');
   const named = after === undefined ? undefined : nonNull(after.type).schema;
+  const types = namedTypes(envelope);
   // `before` defines the row record; `after` usually refers to it by name.
-  const row = typeof named === 'string' ? namedTypes(envelope).get(named) : named;
+  const row = typeof named === 'string' ? types.get(named) : named;
   const rowFields = recordFields(row);
   if (rowFields === undefined) {
     throw new LakeSchemaError(`topic ${topic}: the value schema is not a Debezium change-event envelope (no "after" record)`, {
       fix: 'compact only change topics written by Tributary or Debezium (<prefix>.<schema>.<table>)',
     });
   }
-  return rowFields.map((f) => fieldCodec(f.name, f.type, topic));
+  return rowFields.map((f) => {
+    const type = writtenOut(f.type, types);
+    return { name: f.name, avro: 'default' in f ? { type, default: f.default } : { type } };
+  });
+}
+
+/** `type` with every reference to a named type replaced by its definition. */
+function writtenOut(type: unknown, types: ReadonlyMap<string, unknown>): unknown {
+  if (typeof type === 'string') return types.has(type) ? writtenOut(types.get(type), types) : type;
+  if (Array.isArray(type)) return type.map((t) => writtenOut(t, types));
+  if (!isObject(type)) return type;
+  const out: Json = { ...type };
+  if (type.items !== undefined) out.items = writtenOut(type.items, types);
+  if (Array.isArray(type.fields)) out.fields = (type.fields as AvroField[]).map((f) => ({ ...f, type: writtenOut(f.type, types) }));
+  return out;
 }
 
 /** The columns of a key record schema, in key order. */
@@ -73,6 +113,7 @@ export function keyColumns(keySchema: unknown, topic: string): ColumnCodec[] {
 interface AvroField {
   readonly name: string;
   readonly type: unknown;
+  readonly default?: unknown;
 }
 
 function recordFields(schema: unknown): AvroField[] | undefined {

@@ -13,7 +13,7 @@ import { TributaryError } from '../model/errors.js';
 import type { Logger } from '../ops/logger.js';
 import { bucketOf, partitionSpecFor, type BucketOptions } from './buckets.js';
 import { readTopic } from './change-reader.js';
-import { envelopeColumns, keyColumns, LakeSchemaError, type ColumnCodec } from './columns.js';
+import { envelopeColumns, keyColumns, LakeSchemaError, type ColumnCodec, type LakeColumn } from './columns.js';
 import { envelopeReader, type EnvelopeReader } from './envelope-reader.js';
 import { rewriteBucket, reduceChanges } from './merge.js';
 import {
@@ -164,10 +164,11 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
     if (records === 0) return emptyResult(target, metadata, started);
 
     const keyNames = (latestKey ?? []).map((c) => c.column.name);
+    const previousSchema = metadata === undefined ? undefined : currentSchema(metadata);
     const evolved = latestValueSchema === undefined ? undefined : evolveSchema(
-      { schemas: metadata?.schemas ?? [], lastColumnId: metadata?.lastColumnId ?? 0, current: metadata === undefined ? undefined : currentSchema(metadata) },
-      latestValueSchema.valueColumns.map((c) => c.column),
-      keyNames.length > 0 ? keyNames : (metadata === undefined ? [] : currentSchema(metadata).key),
+      { schemas: metadata?.schemas ?? [], lastColumnId: metadata?.lastColumnId ?? 0, current: previousSchema },
+      await describeColumns(staging, latestValueSchema.valueColumns, previousSchema),
+      keyNames.length > 0 ? keyNames : (previousSchema?.key ?? []),
     );
     const schema = evolved?.schema ?? (metadata === undefined ? undefined : currentSchema(metadata));
     if (schema === undefined || spec === undefined) {
@@ -175,10 +176,10 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
       return emptyResult(target, metadata, started);
     }
     const codecs = staging.codecs();
-    const touched = staging.rows > 0 ? await reduceChanges(connection, codecs, schema.key, truncatedAt) : new Set<number>();
-    // A new schema rewrites every file, so that each snapshot's files share its schema and a reader that
+    const touched = staging.rows > 0 ? await reduceChanges(connection, codecs, schema.key, truncatedAt, staging.unavailable()) : new Set<number>();
+    // A new schema rewrites every file, so that each snapshot's files share its columns and a reader that
     // ignores the metadata (read_parquet over the listed files) sees dropped columns gone.
-    if (evolved?.isNew === true) for (const file of metadata?.files ?? []) touched.add(file.bucket);
+    if (evolved?.rewrite === true) for (const file of metadata?.files ?? []) touched.add(file.bucket);
     const plan = planMerge(metadata?.files ?? [], touched, truncatedAt >= 0);
     const snapshotId = (metadata?.currentSnapshotId ?? 0) + 1;
     const schemas = new Map<number, LakeSchema>([...(metadata?.schemas ?? []), schema].map((s) => [s.schemaId, s]));
@@ -186,7 +187,15 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
     let bucketsDone = 0;
     for (const [bucket, inputs] of plan.rewrite) {
       const file = dir.newDataFile(bucket, snapshotId);
-      const { rows, bytes } = await rewriteBucket(connection, { bucket, inputs, target: file.absolute }, schema, schemas, new Set(codecs.keys()), target.root);
+      const { rows, bytes } = await rewriteBucket(
+        connection,
+        { bucket, inputs, target: file.absolute },
+        schema,
+        schemas,
+        new Set(codecs.keys()),
+        target.root,
+        staging.unavailable(),
+      );
       if (rows > 0) written.push({ path: file.relative, bucket, rows, bytes, schemaId: schema.schemaId });
       else await rm(file.absolute, { force: true });
       if (Date.now() - lastProgress >= (deps.progressIntervalMs ?? 5000)) {
@@ -234,6 +243,23 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
     await read.close();
     await rm(spill, { recursive: true, force: true });
   }
+}
+
+const ZONED_TIMESTAMP = 'io.debezium.time.ZonedTimestamp';
+
+/**
+ * The lake columns of the latest value schema, ZonedTimestamp columns with the fractional digits of their latest
+ * staged value (or what the lake knew, when this compaction saw none), so a replay writes the instants back as
+ * the source did.
+ */
+async function describeColumns(staging: ChangeStaging, codecs: readonly ColumnCodec[], previous: LakeSchema | undefined): Promise<LakeColumn[]> {
+  const zoned = codecs.filter((c) => c.column.semantic === ZONED_TIMESTAMP).map((c) => c.column.name);
+  const seen = zoned.length === 0 ? new Map<string, number>() : await staging.latestFractionDigits(zoned);
+  return codecs.map(({ column }) => {
+    if (column.semantic !== ZONED_TIMESTAMP) return column;
+    const digits = seen.get(column.name) ?? previous?.fields.find((f) => f.name === column.name)?.fractionDigits;
+    return digits === undefined ? column : { ...column, fractionDigits: digits };
+  });
 }
 
 interface Envelope {

@@ -2,18 +2,19 @@
  * The lake compactor's entry points: one pass over the configured tables (`tributary compact --once`) and the
  * continuous mode that repeats it every `lake.compact.intervalMs`.
  */
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SchemaSource } from '../avro/decoder.js';
 import type { Config } from '../config/schema.js';
-import { ConfigError, TributaryError } from '../model/errors.js';
+import { TributaryError } from '../model/errors.js';
 import { kafkaSettings } from '../kafka/settings.js';
 import type { Logger } from '../ops/logger.js';
 import { createRegistryClient } from '../registry/client.js';
 import type { BucketOptions } from './buckets.js';
-import { compactTable, type SnapshotResult, type TableTarget } from './compactor.js';
+import { compactTable, type SnapshotResult } from './compactor.js';
+import { lakeTargets, requireLake } from './targets.js';
 
 export { compactTable, type CompactorDeps, type SnapshotResult, type TableTarget } from './compactor.js';
+export { lakeTargets } from './targets.js';
 export { LAKE_FORMAT_VERSION, type TableMetadata } from './metadata.js';
 
 export interface CompactionOptions {
@@ -33,36 +34,6 @@ export interface CompactionOptions {
   readonly groupId?: string;
   /** Stops the continuous mode between rounds. */
   readonly signal?: AbortSignal;
-}
-
-/** The tables a compaction covers, with their topics and lake directories. */
-export function lakeTargets(config: Config, table?: string): TableTarget[] {
-  const lake = requireLake(config);
-  const targets = config.sources.flatMap((source) =>
-    source.tables.map((t): TableTarget => {
-      const [namespace = '', name = ''] = t.name.split('.');
-      return {
-        sourceName: source.name,
-        namespace,
-        table: name,
-        topic: `${source.topicPrefix}.${namespace}.${name}`,
-        root: join(lake.path, source.name, namespace, name),
-      };
-    }),
-  );
-  if (table === undefined) return targets;
-  const matching = targets.filter((t) => table === `${t.namespace}.${t.table}` || table === `${t.sourceName}.${t.namespace}.${t.table}`);
-  if (matching.length === 0) {
-    throw new ConfigError(`--table ${table} is not a table of any source in the config`, {
-      fix: `use one of: ${targets.map((t) => `${t.namespace}.${t.table}`).join(', ')}`,
-    });
-  }
-  if (matching.length > 1) {
-    throw new ConfigError(`--table ${table} names a table in several sources`, {
-      fix: `prefix it with the source name: ${matching.map((t) => `${t.sourceName}.${t.namespace}.${t.table}`).join(' or ')}`,
-    });
-  }
-  return matching;
 }
 
 /** Compacts every selected table once, up to the end of its topic as of the start. */
@@ -109,11 +80,4 @@ export async function runContinuousCompaction(config: Config, options: Compactio
     }
     await sleep(interval, undefined, options.signal === undefined ? {} : { signal: options.signal }).catch(() => undefined);
   }
-}
-
-function requireLake(config: Config): NonNullable<Config['lake']> {
-  if (config.lake === undefined) {
-    throw new ConfigError('the config has no lake section', { fix: 'add lake: { path: ./lake } to the config' });
-  }
-  return config.lake;
 }

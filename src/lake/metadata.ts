@@ -109,24 +109,32 @@ export function currentSnapshot(metadata: TableMetadata): SnapshotSummary {
 
 /**
  * The schema for columns seen now: the current schema when nothing changed, else a new version in which kept
- * columns keep their ids and new ones get fresh ids.
+ * columns keep their ids and new ones get fresh ids. `rewrite` says whether the data files must be rewritten:
+ * only when what they hold changes (columns, Parquet types, key), not for a new default or enum symbol.
  */
 export function evolveSchema(
   previous: { readonly schemas: readonly LakeSchema[]; readonly lastColumnId: number; readonly current: LakeSchema | undefined },
   columns: readonly LakeColumn[],
   key: readonly string[],
-): { schema: LakeSchema; lastColumnId: number; isNew: boolean } {
+): { schema: LakeSchema; lastColumnId: number; isNew: boolean; rewrite: boolean } {
   let lastColumnId = previous.lastColumnId;
   // A column that comes back after being dropped gets its old id back, as its old files still hold it.
   const known = new Map<string, number>();
   for (const s of previous.schemas) for (const f of s.fields) known.set(f.name, f.id);
   const fields = columns.map((c): SchemaField => ({ ...c, id: known.get(c.name) ?? ++lastColumnId }));
   const current = previous.current;
-  if (current !== undefined && JSON.stringify(current.fields) === JSON.stringify(fields) && JSON.stringify(current.key) === JSON.stringify(key)) {
-    return { schema: current, lastColumnId, isNew: false };
+  const sameKey = current !== undefined && JSON.stringify(current.key) === JSON.stringify(key);
+  if (sameKey && JSON.stringify(current.fields) === JSON.stringify(fields)) {
+    return { schema: current, lastColumnId, isNew: false, rewrite: false };
   }
   const schemaId = previous.schemas.reduce((max, s) => Math.max(max, s.schemaId), -1) + 1;
-  return { schema: { schemaId, fields, key: [...key] }, lastColumnId, isNew: true };
+  const rewrite = current === undefined || !sameKey || physicalFields(current.fields) !== physicalFields(fields);
+  return { schema: { schemaId, fields, key: [...key] }, lastColumnId, isNew: true, rewrite };
+}
+
+/** What of the fields the Parquet files hold: leaves out how the source described them. */
+function physicalFields(fields: readonly SchemaField[]): string {
+  return JSON.stringify(fields.map((f) => [f.id, f.name, f.type, f.nullable, f.semantic ?? null]));
 }
 
 export interface NextSnapshot {

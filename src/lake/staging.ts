@@ -7,6 +7,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { InvariantError, TributaryError } from '../model/errors.js';
 import { quoteIdent, type ColumnCodec, type StageKind } from './columns.js';
+import { isUnavailable, UNAVAILABLE_COLUMN, unavailableMarker } from './unavailable.js';
 
 export const STAGING_TABLE = '__tributary_staging';
 const STAGE_SQL: Record<StageKind, string> = {
@@ -32,21 +33,28 @@ export interface RowWriter {
 }
 
 export class ChangeStaging {
-  /** Staging columns after the three bookkeeping ones, in table order. */
+  /** Staging columns after the four bookkeeping ones, in table order. */
   private readonly columns: { name: string; codec: ColumnCodec }[] = [];
+  /** Columns some update left out (unavailable.ts), by name, with their staging index. */
+  private readonly unavailableColumns = new Map<string, number>();
   private appender: DuckDBAppender | undefined;
   rows = 0;
 
   private constructor(private readonly connection: DuckDBConnection) {}
 
   static async create(connection: DuckDBConnection): Promise<ChangeStaging> {
-    await connection.run(`CREATE TABLE ${STAGING_TABLE} (__seq BIGINT, __op VARCHAR, __bucket INTEGER)`);
+    await connection.run(`CREATE TABLE ${STAGING_TABLE} (__seq BIGINT, __op VARCHAR, __bucket INTEGER, ${UNAVAILABLE_COLUMN} VARCHAR)`);
     return new ChangeStaging(connection);
   }
 
   /** The codec each staged column was last declared with: the newest schema's type for the column. */
   codecs(): ReadonlyMap<string, ColumnCodec> {
     return new Map(this.columns.map((c) => [c.name, c.codec]));
+  }
+
+  /** Columns that some staged update left out, with their staging indexes (empty for most batches). */
+  unavailable(): ReadonlyMap<string, number> {
+    return this.unavailableColumns;
   }
 
   /** A writer for rows with `valueColumns` and `keyColumns`, adding staging columns the table lacks. */
@@ -80,9 +88,13 @@ export class ChangeStaging {
     appender.appendBigInt(BigInt(seq));
     appender.appendVarchar(op);
     appender.appendInteger(bucket);
-    for (const slot of writer.slots) {
+    // Only updates leave values out; their columns are staged as null and marked.
+    const left = op === 'u' && after !== null ? this.leftOut(writer, after) : undefined;
+    if (left === undefined) appender.appendNull();
+    else appender.appendVarchar(unavailableMarker(left));
+    for (const [index, slot] of writer.slots.entries()) {
       const raw = slot === undefined ? null : slot.keyIndex >= 0 ? key[slot.keyIndex] : after === null ? null : after[slot.codec.column.name];
-      if (raw === null || raw === undefined || slot === undefined) {
+      if (raw === null || raw === undefined || slot === undefined || left?.includes(index) === true) {
         appender.appendNull();
         continue;
       }
@@ -92,8 +104,37 @@ export class ChangeStaging {
     this.rows++;
   }
 
+  /** Staging indexes of the value columns `after` carries Debezium's placeholder for, or undefined for none. */
+  private leftOut(writer: RowWriter, after: Record<string, unknown>): number[] | undefined {
+    let left: number[] | undefined;
+    writer.slots.forEach((slot, index) => {
+      if (slot === undefined || slot.keyIndex >= 0 || !isUnavailable(after[slot.codec.column.name])) return;
+      (left ??= []).push(index);
+      this.unavailableColumns.set(slot.codec.column.name, index);
+    });
+    return left;
+  }
+
   async finish(): Promise<void> {
     await this.closeAppender();
+  }
+
+  /**
+   * For staged columns of ISO-8601 timestamp text: the fractional digits of each one's latest dated value (values
+   * such as 'infinity' say nothing about them). Columns without one are left out.
+   */
+  async latestFractionDigits(names: readonly string[]): Promise<Map<string, number>> {
+    const staged = names.filter((name) => this.columns.some((c) => c.name === name));
+    const digits = new Map<string, number>();
+    if (staged.length === 0) return digits;
+    const latest = staged.map((name) => `arg_max(${quoteIdent(name)}, __seq) FILTER (WHERE regexp_matches(${quoteIdent(name)}, '^[+-]?\\d{4,}-'))`);
+    const result = await this.connection.runAndReadAll(`SELECT ${latest.join(', ')} FROM ${STAGING_TABLE}`);
+    const row = result.getRows()[0] ?? [];
+    staged.forEach((name, index) => {
+      const value = row[index];
+      if (typeof value === 'string') digits.set(name, /\.(\d+)Z$/.exec(value)?.[1]?.length ?? 0);
+    });
+    return digits;
   }
 
   private async closeAppender(): Promise<void> {

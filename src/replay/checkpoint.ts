@@ -1,7 +1,7 @@
 /**
  * Replay progress in the checkpoint store, as a snapshot-progress record under the source name
- * `replay:<table>:<topic>`: the key of the last row Kafka acknowledged, the rows acknowledged so far, and the
- * source positions the replay represents. The pipeline writes it only after acknowledgement (its checkpoint
+ * `replay:<table>:<topic>`: the key of the last row Kafka acknowledged, the rows acknowledged so far, the
+ * source positions the replay represents and where it reads from (a key only means something to its reader). The pipeline writes it only after acknowledgement (its checkpoint
  * rule), so a rerun after kill -9 starts behind that key and repeats at most the batches still in flight.
  */
 import type { CheckpointStore } from '../checkpoint/store.js';
@@ -13,11 +13,21 @@ export interface ReplayPositions {
   readonly current: string;
 }
 
+/** Where a replay reads its rows from. */
+export type ReplayFrom = 'lake' | 'database';
+
 export interface ReplayResume {
   /** Key of the last acknowledged row (a reader's KeyedRow.key). */
   readonly afterKey: string;
   readonly rows: number;
   readonly positions: ReplayPositions;
+  readonly from: ReplayFrom;
+}
+
+/** What the progress record's position column holds. */
+interface StoredPositions extends ReplayPositions {
+  /** Absent in records of versions that could only replay from the database. */
+  readonly from?: ReplayFrom;
 }
 
 /** An event position of a replay row: rows acknowledged once it is, and its key. */
@@ -36,7 +46,8 @@ export function replayProgressName(table: string, topic: string): string {
 
 export class ReplayCheckpoint implements PositionStore {
   private readonly source: string;
-  private positions: ReplayPositions | undefined;
+  /** The position column of this run's progress (StoredPositions as JSON). */
+  private stored: string | null = null;
 
   constructor(
     private readonly store: CheckpointStore,
@@ -50,16 +61,17 @@ export class ReplayCheckpoint implements PositionStore {
   resume(): ReplayResume | undefined {
     const progress = this.store.getSnapshot(this.source, this.table);
     if (progress === undefined || progress.status === 'done' || progress.lastKey === null || progress.position === null) return undefined;
-    return { afterKey: progress.lastKey, rows: progress.rows, positions: JSON.parse(progress.position) as ReplayPositions };
+    const { first, current, from } = JSON.parse(progress.position) as StoredPositions;
+    return { afterKey: progress.lastKey, rows: progress.rows, positions: { first, current }, from: from ?? 'database' };
   }
 
-  /** Records the positions of this run; progress so far (rows, key) is kept. */
-  begin(positions: ReplayPositions, resumed: ReplayResume | undefined): void {
-    this.positions = positions;
+  /** Records the positions of this run and where it reads; progress so far (rows, key) is kept. */
+  begin(positions: ReplayPositions, from: ReplayFrom, resumed: ReplayResume | undefined): void {
+    this.stored = JSON.stringify({ first: positions.first, current: positions.current, from } satisfies StoredPositions);
     this.store.saveSnapshotProgress(this.source, this.table, {
       lastKey: resumed?.afterKey ?? null,
       rows: resumed?.rows ?? 0,
-      position: JSON.stringify(positions),
+      position: this.stored,
     });
   }
 
@@ -71,7 +83,7 @@ export class ReplayCheckpoint implements PositionStore {
   /** The pipeline's checkpoint: called with the position of the last acknowledged row. */
   savePosition(_pipeline: string, position: string): void {
     const { rows, key, last } = parseRowPosition(position);
-    const update = { lastKey: key, rows, position: JSON.stringify(this.positions) };
+    const update = { lastKey: key, rows, position: this.stored };
     if (last) this.store.completeSnapshot(this.source, this.table, update);
     else this.store.saveSnapshotProgress(this.source, this.table, update);
   }
@@ -82,6 +94,6 @@ export class ReplayCheckpoint implements PositionStore {
 
   /** Marks the replay done without a row (an empty table or an empty remainder). */
   complete(rows: number): void {
-    this.store.completeSnapshot(this.source, this.table, { rows, position: JSON.stringify(this.positions) });
+    this.store.completeSnapshot(this.source, this.table, { rows, position: this.stored });
   }
 }

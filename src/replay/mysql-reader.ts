@@ -49,7 +49,7 @@ export class MysqlSnapshotReader implements SnapshotReader {
     const after = afterKey !== undefined && keyed ? decodeKey(afterKey) : null;
     const remainingRows = await countRows(connection, schema.id.database, schema.id.table, schema.key, after);
     const source: MysqlSourceInfo = {
-      connector: 'mysql',
+      connector: flavor,
       name: serverName,
       tsMs: this.options.now(),
       snapshot: 'true',

@@ -5,13 +5,9 @@
  * the replay goes to another topic, the live topic's schemas are registered under that topic's subjects
  * (TopicNameStrategy), with the same schema text, so ids and record names match the live topic.
  */
+import type { RegistryEndpoint } from '../daemon/registry.js';
 import { ConnectionError, TributaryError } from '../model/errors.js';
 import type { SchemaRegistrar } from '../pipeline/record-encoder.js';
-
-export interface RegistryEndpoint {
-  readonly url: string;
-  readonly auth?: { readonly username: string; readonly password: string } | undefined;
-}
 
 export class ReplayRegistrar implements SchemaRegistrar {
   private readonly checked = new Map<string, Promise<void>>();

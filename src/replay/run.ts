@@ -11,38 +11,44 @@
  * position is after the one of the state held for that key — which also covers a resumed replay.
  *
  * Resuming: progress (the key of the last acknowledged row) survives kill -9, and a rerun continues behind that
- * key. A database read's consistent point cannot outlive its connection, so a resumed database replay reads the
- * remaining rows at a new consistent point: rows carry the point they were read at, and the replay reports the
- * first and the latest. Join the live stream after the first, with the per-key rule above.
+ * key. A database read's consistent point cannot outlive its connection, and the lake may have published a newer
+ * snapshot meanwhile, so a resumed replay reads the remaining rows at a new position: rows carry the position they
+ * were read at, and the replay reports the first and the latest. Join the live stream after the first, with the
+ * per-key rule above.
+ *
+ * Where rows come from (`--from`): by default the table's published lake snapshot when it has one, which costs the
+ * source database nothing, else a consistent read of the database. An unfinished replay continues from where it
+ * read, as its resume key only means something there.
  */
 import type { Config } from '../config/index.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { TopicCreatingSink } from '../daemon/kafka-sink.js';
+import { openRegistry } from '../daemon/registry.js';
 import { kafkaSettings } from '../kafka/settings.js';
-import { registrySchemaStore } from '../daemon/store-adapters.js';
 import { createKafkaProducer } from '../kafka/producer.js';
-import { ConfigError, TributaryError } from '../model/errors.js';
+import { ConfigError } from '../model/errors.js';
 import { qualifiedName } from '../model/schema.js';
 import { closeAll } from '../ops/close-all.js';
 import type { Logger } from '../ops/logger.js';
+import { handleStopSignals } from '../ops/stop-signals.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { DebeziumRecordEncoder } from '../pipeline/record-encoder.js';
 import { createRegistryClient } from '../registry/client.js';
-import { startEmbeddedRegistry } from '../registry/server.js';
-import { parseRowPosition, ReplayCheckpoint, type ReplayPositions, type ReplayResume } from './checkpoint.js';
+import { parseRowPosition, ReplayCheckpoint, type ReplayFrom, type ReplayPositions, type ReplayResume } from './checkpoint.js';
+import { hasLakeSnapshot } from './lake-table.js';
 import { ReplayProgress } from './progress.js';
 import { TokenBucket } from './rate-limit.js';
-import { ReplayRegistrar, type RegistryEndpoint } from './registry-guard.js';
+import { ReplayRegistrar } from './registry-guard.js';
 import { CheckpointingSink, ReplayEncoder } from './replay-sink.js';
 import { ReplaySource } from './replay-source.js';
 import type { OpenSnapshot, SnapshotReader } from './snapshot-reader.js';
-import { databaseReader, resolveTarget } from './target.js';
+import { databaseReader, resolveTarget, type ReplayTarget } from './target.js';
 
 export interface ReplayOptions {
   /** `schema.table` / `database.table` as in the config, or `<source>.<table>` when several sources have it. */
   readonly table: string;
-  /** Defaults to `database`. */
-  readonly from?: 'lake' | 'database';
+  /** Defaults to the lake when the table has a published lake snapshot, else the database (see above). */
+  readonly from?: ReplayFrom;
   /** Defaults to the table's live topic. */
   readonly toTopic?: string;
   /** Rows per second at most. */
@@ -55,13 +61,14 @@ export interface ReplayOptions {
   /** Rows per database read and per Kafka batch (defaults: the source's snapshotChunkRows up to 2000, and 2000). */
   readonly chunkRows?: number;
   readonly batchRows?: number;
-  /** Replaces the reader `--from` selects (tests, and the lake once it has a reader). */
+  /** Replaces the reader `--from` selects (tests). */
   readonly reader?: SnapshotReader;
 }
 
 export interface ReplayResult {
   readonly table: string;
   readonly topic: string;
+  readonly from: ReplayFrom;
   /** Whether every row was emitted (false when stopped by the signal). */
   readonly completed: boolean;
   /** Rows acknowledged by this run, and in total (earlier runs included). */
@@ -82,17 +89,28 @@ export async function runReplay(config: Config, options: ReplayOptions): Promise
     throw new ConfigError(`--rate must be a positive number of rows per second, got ${options.rate}`, { fix: 'pass e.g. --rate 50000, or leave it out' });
   }
   const logger = options.logger.child({ replay: tableName, topic });
-  const reader = options.reader ?? pickReader(options.from ?? 'database', target, options, logger);
   const startedAt = performance.now();
   const cleanup: (() => Promise<void> | void)[] = [];
   const stop = new AbortController();
-  const detachSignals = handleSignals(stop, logger);
+  const detachSignals = handleStopSignals(stop, {
+    logger,
+    shutdownTimeoutMs: config.pipeline.shutdownTimeoutMs,
+    message: 'stopping the replay: draining in-flight rows',
+  });
   options.signal?.addEventListener('abort', () => stop.abort(options.signal?.reason), { once: true });
   try {
     const store = CheckpointStore.open(config.checkpoint.path);
     cleanup.push(() => store.close());
     const checkpoint = new ReplayCheckpoint(store, tableName, topic);
     let resume = checkpoint.resume();
+    const from =
+      options.reader?.kind ?? options.from ?? resume?.from ?? ((await hasLakeSnapshot(config, target, logger)) ? 'lake' : 'database');
+    if (resume !== undefined && resume.from !== from) {
+      logger.warn({ rows: resume.rows, unfinished: resume.from, from }, `the unfinished replay read from the ${resume.from}; reading from the ${from} starts from the first row`);
+      checkpoint.reset();
+      resume = undefined;
+    }
+    const reader = options.reader ?? (await readerFor(from, config, target, options, logger));
     let snapshot = await reader.open(resume?.afterKey);
     cleanup.push(() => snapshot.close());
     if (resume !== undefined && !snapshot.resumable) {
@@ -103,10 +121,10 @@ export async function runReplay(config: Config, options: ReplayOptions): Promise
       snapshot = await reader.open(undefined);
     }
     const positions = { first: resume?.positions.first ?? snapshot.position.text, current: snapshot.position.text };
-    checkpoint.begin(positions, resume);
-    logReplayStart(logger, snapshot, positions, resume, reader.kind);
+    checkpoint.begin(positions, from, resume);
+    logReplayStart(logger, snapshot, positions, resume, from);
 
-    const registryEndpoint = await registryFor(config, store, logger, cleanup);
+    const registryEndpoint = await openRegistry(config, store, 'private', cleanup, logger);
     const registry = new ReplayRegistrar(
       createRegistryClient({ url: registryEndpoint.url, auth: registryEndpoint.auth, logger }),
       registryEndpoint,
@@ -120,7 +138,7 @@ export async function runReplay(config: Config, options: ReplayOptions): Promise
     const terminal = options.terminal ?? process.stderr;
     const progress = new ReplayProgress({ rowsBefore, remaining: snapshot.remainingRows, logger, terminal: terminal.isTTY ? terminal : undefined });
     const encoder = new ReplayEncoder(
-      new DebeziumRecordEncoder({ kind: target.source.kind === 'postgres' ? 'postgresql' : 'mysql', topicPrefix: target.source.topicPrefix, transactions: false, registry }),
+      new DebeziumRecordEncoder({ topicPrefix: target.source.topicPrefix, transactions: false, registry }),
       topic === target.liveTopic ? undefined : topic,
     );
     const sink = new CheckpointingSink(new TopicCreatingSink(producer, settings, config.kafka.topics), encoder.positions, (position) => {
@@ -156,6 +174,7 @@ export async function runReplay(config: Config, options: ReplayOptions): Promise
     const result: ReplayResult = {
       table: tableName,
       topic,
+      from,
       completed,
       rows,
       totalRows: rowsBefore + rows,
@@ -173,11 +192,13 @@ export async function runReplay(config: Config, options: ReplayOptions): Promise
   }
 }
 
-function pickReader(from: 'lake' | 'database', target: ReturnType<typeof resolveTarget>, options: ReplayOptions, logger: Logger): SnapshotReader {
-  if (from === 'database') return databaseReader(target, options.chunkRows ?? Math.min(target.source.snapshotChunkRows, 2000), logger);
-  throw new TributaryError(`replay --from lake is not available in this version of tributary`, {
-    fix: 'replay from the database with --from database (a consistent read that does not disturb the live pipeline)',
-  });
+async function readerFor(from: ReplayFrom, config: Config, target: ReplayTarget, options: ReplayOptions, logger: Logger): Promise<SnapshotReader> {
+  if (from === 'lake') {
+    // Loaded only here: DuckDB costs ~37 MiB of RSS that a database replay has no use for.
+    const { LakeSnapshotReader } = await import('./lake-reader.js');
+    return new LakeSnapshotReader({ config, target, logger });
+  }
+  return databaseReader(target, options.chunkRows ?? Math.min(target.source.snapshotChunkRows, 2000), logger);
 }
 
 function logReplayStart(logger: Logger, snapshot: OpenSnapshot, positions: ReplayPositions, resume: ReplayResume | undefined, kind: string): void {
@@ -194,28 +215,4 @@ function logReplayStart(logger: Logger, snapshot: OpenSnapshot, positions: Repla
       ? `replay started: rows as of source position ${positions.current}`
       : `replay resumed after ${resume.rows} rows: remaining rows as of source position ${positions.current} (earlier rows as of ${positions.first})`,
   );
-}
-
-/** External registry: its URL. Embedded: served by this process over the checkpoint store the daemon uses too. */
-async function registryFor(config: Config, store: CheckpointStore, logger: Logger, cleanup: (() => Promise<void> | void)[]): Promise<RegistryEndpoint> {
-  const registry = config.registry;
-  if (registry.mode === 'external') return { url: registry.url, auth: registry.auth };
-  const server = await startEmbeddedRegistry({ host: '127.0.0.1', port: 0, store: registrySchemaStore(store), logger });
-  cleanup.push(() => server.close());
-  return { url: server.url };
-}
-
-/** SIGINT/SIGTERM stop the replay cleanly (drain, save progress); a second one exits at once. */
-function handleSignals(stop: AbortController, logger: Logger): () => void {
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stop.signal.aborted) process.exit(130);
-    logger.info({ signal }, 'stopping the replay: draining in-flight rows');
-    stop.abort(new Error(`stopped by ${signal}`));
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
 }

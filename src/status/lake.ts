@@ -2,7 +2,7 @@
  * Lake snapshot ages for `tributary status`: each configured table's current snapshot, read from the table's
  * metadata pointer in the lake. A table the compactor has not published yet is simply absent.
  */
-import { lakeTargets } from '../lake/index.js';
+import { lakeTargets } from '../lake/targets.js';
 import { currentSnapshot } from '../lake/metadata.js';
 import { TableDirectory } from '../lake/table-dir.js';
 import type { Config } from '../config/index.js';

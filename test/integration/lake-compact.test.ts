@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Row } from '../../src/model/change.js';
+import { UNAVAILABLE, type Row } from '../../src/model/change.js';
 import { compactTable } from '../../src/lake/compactor.js';
 import { ChangeFeed, column, deps, pgTable, readSnapshot, startTestRegistry, target, type TestRegistry } from '../support/lake.js';
 
@@ -162,6 +162,53 @@ test('changes of every kind land in the snapshot with faithful Parquet types', a
   const data = await readdir(join(t.root, 'data'));
   const previous = evolvedSnapshot.metadata.files.map((f) => f.path.slice(5));
   assert.deepEqual(data.sort(), [...truncated.metadata.files.map((f) => f.path.slice(5)), ...previous].sort());
+});
+
+test('values an update left out (unchanged TOAST) keep what the row held, from the batch or the current file', async () => {
+  const toasted = pgTable('toasted', [
+    column('id', { kind: 'int64' }, false),
+    column('v', { kind: 'int32' }),
+    column('body', { kind: 'string' }),
+    column('doc', { kind: 'json' }),
+    column('raw', { kind: 'bytes' }),
+    column('tags', { kind: 'array', items: { kind: 'int32' } }),
+  ]);
+  const feed = new ChangeFeed(registry.client, toasted);
+  await feed.createTopic();
+  const full = (id: number, v: number): Row => ({ id: BigInt(id), v, body: `body ${id}.${v}`, doc: JSON.stringify({ id, v }), raw: Uint8Array.of(id, v), tags: [id, v] });
+  const leftOut = (id: number, v: number): Row => ({ id: BigInt(id), v, body: UNAVAILABLE, doc: UNAVAILABLE, raw: UNAVAILABLE, tags: UNAVAILABLE });
+  for (let id = 1; id <= 4; id++) feed.upsert(full(id, 0));
+  await feed.flush();
+  const t = target(lake, feed);
+  await compactTable(t, deps(registry.registry.url));
+
+  feed.upsert(leftOut(1, 1)); // only the current file has the values
+  feed.upsert(full(2, 1));
+  feed.upsert(leftOut(2, 2)); // an earlier change in the batch has them
+  feed.upsert({ ...full(3, 1), body: null });
+  feed.upsert(leftOut(3, 2)); // the earlier change set body to null
+  feed.upsert(full(5, 0));
+  feed.upsert(leftOut(5, 1)); // a row new in this batch
+  feed.upsert(leftOut(4, 1));
+  feed.delete({ id: 4n });
+  await feed.close();
+  await compactTable(t, deps(registry.registry.url));
+
+  const snapshot = await readSnapshot(t.root);
+  const text = (id: number, v: number, from: number): Record<string, string> => ({
+    id: String(id),
+    v: String(v),
+    body: `body ${id}.${from}`,
+    doc: JSON.stringify({ id, v: from }),
+    raw: Buffer.from([id, from]).toString('hex').toUpperCase(),
+    tags: `[${id}, ${from}]`,
+  });
+  assert.deepEqual(Object.fromEntries(snapshot.rows), {
+    '1': text(1, 1, 0),
+    '2': text(2, 2, 1),
+    '3': { ...text(3, 2, 1), body: null },
+    '5': text(5, 1, 0),
+  });
 });
 
 test('a lake directory that cannot be written is named with the fix', async () => {

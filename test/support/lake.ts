@@ -58,7 +58,7 @@ export class ChangeFeed {
     readonly prefix = uniqueTopic('lake').replaceAll('-', '_'),
   ) {
     this.topic = `${prefix}.${schema.id.schema}.${schema.id.table}`;
-    this.encoder = new DebeziumRecordEncoder({ kind: 'postgresql', topicPrefix: prefix, transactions: false, registry });
+    this.encoder = new DebeziumRecordEncoder({ topicPrefix: prefix, transactions: false, registry });
     this.producer = createKafkaProducer(localKafkaSettings({ lingerMs: 5, batchBytes: 4_194_304 }), silentLogger());
   }
 

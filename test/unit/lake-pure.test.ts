@@ -59,6 +59,19 @@ test('schema evolution keeps column ids, gives new columns new ids, and reuses i
   assert.equal(dropped.schema.schemaId, 1);
   const back = evolveSchema({ schemas: [first.schema, dropped.schema], lastColumnId: 3, current: dropped.schema }, [col('id', 'BIGINT'), col('a', 'VARCHAR')], ['id']);
   assert.deepEqual(back.schema.fields.map((f) => f.id), [1, 2]);
+  assert.equal(dropped.rewrite, true, 'other columns: the files are rewritten');
+});
+
+test('a schema that only describes its columns differently is a new version whose files are not rewritten', () => {
+  const first = evolveSchema({ schemas: [], lastColumnId: 0, current: undefined }, [col('id', 'BIGINT'), col('mood', 'VARCHAR')], ['id']);
+  const withEnum = (allowed: string) => ({ ...col('mood', 'VARCHAR'), avro: { type: { type: 'string', 'connect.parameters': { allowed } } } });
+  const described = evolveSchema({ schemas: [first.schema], lastColumnId: 2, current: first.schema }, [col('id', 'BIGINT'), withEnum('a,b')], ['id']);
+  assert.equal(described.isNew, true);
+  assert.equal(described.rewrite, false);
+  const more = evolveSchema({ schemas: [first.schema, described.schema], lastColumnId: 2, current: described.schema }, [col('id', 'BIGINT'), withEnum('a,b,c')], ['id']);
+  assert.deepEqual([more.isNew, more.rewrite, more.schema.schemaId], [true, false, 2]);
+  const rekeyed = evolveSchema({ schemas: [first.schema], lastColumnId: 2, current: first.schema }, [col('id', 'BIGINT'), col('mood', 'VARCHAR')], ['id', 'mood']);
+  assert.equal(rekeyed.rewrite, true, 'a new key: the files are rewritten');
 });
 
 test('metadata versions chain snapshots, and a newer format is refused with the fix', () => {
