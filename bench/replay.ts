@@ -19,7 +19,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config/index.js';
 import { runCompaction } from '../src/lake/index.js';
 import { silentLogger } from '../src/ops/logger.js';
-import { startRegistry, writeConfig } from './lib/daemon.js';
+import { deployedNodeOptions, startRegistry, writeConfig } from './lib/daemon.js';
 import { BROKER } from './lib/kafka.js';
 import { fmt, line, parseArgs } from './lib/report.js';
 
@@ -56,7 +56,10 @@ interface ChildResult {
 function replay(configFile: string, options: Record<string, unknown>): Promise<ChildResult> {
   const flags = args['cpu-prof'] === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', CHILD, configFile, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', CHILD, configFile, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: process.env.NODE_OPTIONS ?? deployedNodeOptions() },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

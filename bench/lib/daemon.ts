@@ -139,8 +139,8 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
   }
 }
 
-/** The Node options the systemd unit (and the Containerfile) run the daemon with: the daemon is measured as deployed. */
-function deployedNodeOptions(): string {
+/** The Node options the systemd unit and the Containerfile run Tributary with: what is measured runs as deployed. */
+export function deployedNodeOptions(): string {
   const unit = readFileSync(new URL('../../deploy/tributary.service', import.meta.url), 'utf8');
   const options = /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit)?.[1];
   if (options === undefined) throw new Error('deploy/tributary.service sets no NODE_OPTIONS');

@@ -127,6 +127,10 @@ export class Pipeline {
       if (batch.length === 0 || failure !== undefined) break;
       const records = await this.deps.encoder.encode(batch);
       const bytes = recordBytes(records);
+      // Encoded while earlier batches were in flight, sent once there is room: with one batch in flight (replay),
+      // encoding still overlaps Kafka's round trip.
+      while (inFlight.size >= maxInFlight || inFlightBytes >= maxInFlightBytes) await Promise.race(inFlight);
+      if (failure !== undefined) break;
       const seq = this.tracker.begin(batch[batch.length - 1]?.position);
       this.stats.events += batch.length;
       this.stats.records += records.length;
@@ -141,7 +145,6 @@ export class Pipeline {
         inFlight.delete(sending);
         inFlightBytes -= bytes;
       });
-      while (inFlight.size >= maxInFlight || inFlightBytes >= maxInFlightBytes) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
