@@ -76,7 +76,7 @@ for (let round = 1; round <= Number(args.rounds); round++) {
   const events: SourceEvent[] = [];
   for (let i = 1; i < frames.length; i++) for (const event of await decoder.handle(frames[i]!)) events.push(event);
   const decodeUs = process.cpuUsage(cpu);
-  const encoder = new DebeziumRecordEncoder({ kind: 'postgresql', topicPrefix: 'bench', transactions: false, registry });
+  const encoder = new DebeziumRecordEncoder({ topicPrefix: 'bench', transactions: false, registry });
   await encoder.encode(events.slice(0, 1));
   cpu = process.cpuUsage();
   let records = 0;

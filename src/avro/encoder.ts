@@ -54,7 +54,7 @@ function envelopeWriter(valueType: avro.Type, table: TableSchema, kind: SourceKi
     const tx = event.transaction;
     writeBefore(tap, event.before);
     writeAfter(tap, event.after);
-    writeSource(tap, sourceValue(kind, event.source, version));
+    writeSource(tap, sourceValue(event.source, version));
     writeTransaction(
       tap,
       tx === null ? null : { id: tx.id, total_order: tx.totalOrder, data_collection_order: tx.dataCollectionOrder },
@@ -71,7 +71,6 @@ function valueContext(table: TableSchema, kind: SourceKind): ValueContext {
 }
 
 export interface AvroEncoderOptions {
-  readonly kind: SourceKind;
   /** The source block's `version`; defaults to DEBEZIUM_FORMAT_VERSION. */
   readonly version?: string;
   /** Processing-time clock for the envelope's ts_ms; defaults to Date.now. */
@@ -86,28 +85,30 @@ interface TableWriters {
 }
 
 /**
- * Encodes events of one source, caching the Types and their compiled writers per (topic, table schema): a
- * schema change yields new ones, an unchanged table reuses them. Framed output shares slabs (see SlabOutput).
+ * Encodes events of one source, caching the Types and their compiled writers per (table schema, connector, topic):
+ * a schema change yields new ones, an unchanged table reuses them. The connector is each event's
+ * `source.connector`, so a binlog source's events follow the MySQL or the MariaDB connector as its server is one
+ * or the other. Framed output shares slabs (see SlabOutput).
  */
 export class AvroEventEncoder {
   /** Keyed by the schema object, which a source replaces exactly when the table changed: no per-event hashing. */
-  private readonly types = new WeakMap<TableSchema, Map<string, TableWriters>>();
+  private readonly types = new WeakMap<TableSchema, Map<SourceKind, Map<string, TableWriters>>>();
   private readonly version: string;
   private readonly clock: () => number;
   private readonly output = new SlabOutput();
   private readonly processingTime = timestampTriples();
 
-  constructor(private readonly options: AvroEncoderOptions) {
+  constructor(options: AvroEncoderOptions = {}) {
     this.version = options.version ?? DEBEZIUM_FORMAT_VERSION;
     this.clock = options.clock ?? Date.now;
   }
 
-  keyType(topic: string, table: TableSchema): avro.Type | null {
-    return this.writersFor(topic, table).key;
+  keyType(topic: string, table: TableSchema, kind: SourceKind): avro.Type | null {
+    return this.writersFor(topic, table, kind).key;
   }
 
-  valueType(topic: string, table: TableSchema): avro.Type {
-    return this.writersFor(topic, table).value;
+  valueType(topic: string, table: TableSchema, kind: SourceKind): avro.Type {
+    return this.writersFor(topic, table, kind).value;
   }
 
   /**
@@ -116,7 +117,7 @@ export class AvroEventEncoder {
    * new key as in Debezium.
    */
   encodeFramedKey(topic: string, event: ChangeEvent, schemaId: number): Buffer | null {
-    const { writeKey } = this.writersFor(topic, event.schema);
+    const { writeKey } = this.writersFor(topic, event.schema, event.source.connector);
     const row = event.op === 'd' ? event.before : event.after;
     if (writeKey === null || row === null || event.op === 't') return null;
     return this.output.framed(schemaId, writeKey, row);
@@ -124,7 +125,7 @@ export class AvroEventEncoder {
 
   /** The envelope in Confluent's wire format under `schemaId`. */
   encodeFramedValue(topic: string, event: ChangeEvent, schemaId: number): Buffer {
-    const { writeEnvelope } = this.writersFor(topic, event.schema);
+    const { writeEnvelope } = this.writersFor(topic, event.schema, event.source.connector);
     return this.output.framed(schemaId, writeEnvelope, event, this.processingTime(this.clock()));
   }
 
@@ -138,12 +139,13 @@ export class AvroEventEncoder {
     return this.encodeFramedValue(topic, event, 0).subarray(WIRE_HEADER_BYTES);
   }
 
-  private writersFor(topic: string, table: TableSchema): TableWriters {
-    let byTopic = this.types.get(table);
-    if (byTopic === undefined) this.types.set(table, (byTopic = new Map()));
+  private writersFor(topic: string, table: TableSchema, kind: SourceKind): TableWriters {
+    let byKind = this.types.get(table);
+    if (byKind === undefined) this.types.set(table, (byKind = new Map()));
+    let byTopic = byKind.get(kind);
+    if (byTopic === undefined) byKind.set(kind, (byTopic = new Map()));
     let writers = byTopic.get(topic);
     if (writers === undefined) {
-      const { kind } = this.options;
       const key = buildKeySchema(topic, table, kind);
       const value = buildValueSchema(topic, table, kind);
       writers = {

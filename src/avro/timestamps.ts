@@ -22,3 +22,17 @@ export function timestampTriples(): (epochMs: number) => EpochTimestamps {
     return last;
   };
 }
+
+/** A function from epoch microseconds to the triple (ms = floor(µs / 1000)), remembering the last one. */
+export function microTimestampTriples(): (epochUs: bigint) => EpochTimestamps {
+  let lastUs: bigint | undefined;
+  let last: EpochTimestamps = { ms: 0n, us: 0n, ns: 0n };
+  return (epochUs) => {
+    if (epochUs !== lastUs) {
+      const ms = epochUs / 1000n;
+      last = { ms: epochUs < 0n && ms * 1000n !== epochUs ? ms - 1n : ms, us: epochUs, ns: epochUs * 1000n };
+      lastUs = epochUs;
+    }
+    return last;
+  };
+}

@@ -63,8 +63,9 @@ async function runOnce(deps: SourceRunnerDeps, sourceConfig: Config['sources'][n
     report: deps.report,
   });
   try {
+    // The connector each event follows (PostgreSQL, MySQL or MariaDB) is its source.connector: a binlog server's
+    // flavor is only known once the source has connected.
     const encoder = new DebeziumRecordEncoder({
-      kind: sourceConfig.kind === 'postgres' ? 'postgresql' : 'mysql',
       topicPrefix: sourceConfig.topicPrefix,
       transactions: sourceConfig.transactions,
       registry: deps.registry,

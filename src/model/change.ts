@@ -40,6 +40,11 @@ interface CommonSourceInfo {
   readonly name: string;
   /** Commit time at the source, ms since epoch (snapshot: the read time). */
   readonly tsMs: number;
+  /**
+   * The same time in µs since epoch, when the source knows it that precisely (PostgreSQL's commit timestamp):
+   * source.ts_us/ts_ns are written from it, else from tsMs. tsMs is floor(tsUs / 1000).
+   */
+  readonly tsUs?: bigint;
   /** 'true' for snapshot rows, 'last' for the last snapshot row, 'false' when streaming. */
   readonly snapshot: 'true' | 'last' | 'false' | 'incremental';
   readonly db: string;
@@ -57,7 +62,8 @@ export interface PostgresSourceInfo extends CommonSourceInfo {
 }
 
 export interface MysqlSourceInfo extends CommonSourceInfo {
-  readonly connector: 'mysql';
+  /** The server's flavor: Debezium's MySQL and MariaDB connectors name themselves and their source block apart. */
+  readonly connector: 'mysql' | 'mariadb';
   readonly serverId: bigint;
   readonly gtid: string | null;
   readonly file: string;
@@ -67,8 +73,14 @@ export interface MysqlSourceInfo extends CommonSourceInfo {
   readonly query: string | null;
 }
 
+/**
+ * `id` is what Debezium writes, which need not be the same for every event of a transaction (PostgreSQL's is
+ * `<xid>:<LSN>` with the LSN of the event at hand). `scope` identifies the transaction itself: the same on its
+ * begin, its changes and its end, and unique among transactions; it is never written out.
+ */
 export interface TransactionInfo {
   readonly id: string;
+  readonly scope: string;
   readonly totalOrder: bigint;
   readonly dataCollectionOrder: bigint;
 }
@@ -90,7 +102,9 @@ export interface ChangeEvent {
 /** Transaction boundaries, for Debezium's transaction topic and for checkpointing at commit points. */
 export interface TransactionEvent {
   readonly type: 'begin' | 'end';
+  /** What the transaction topic's key and value carry; `scope` as on TransactionInfo. */
   readonly id: string;
+  readonly scope: string;
   readonly tsMs: number;
   /** Only on 'end': events per table in the transaction, keyed by `db.schema.table` / `db.table`. */
   readonly counts?: ReadonlyMap<string, number>;

@@ -23,8 +23,8 @@ export interface SchemaRegistrar {
   register(subject: string, schema: string): Promise<number>;
 }
 
+/** The connector (PostgreSQL, MySQL or MariaDB) whose events these are is each event's `source.connector`. */
 export interface RecordEncoderOptions {
-  readonly kind: SourceKind;
   readonly topicPrefix: string;
   /** Emit BEGIN/END records on `<prefix>.transaction`. */
   readonly transactions: boolean;
@@ -33,6 +33,8 @@ export interface RecordEncoderOptions {
 }
 
 interface TableEncoding {
+  /** The connector the schemas were registered for: a table's events all come from one source, so one server. */
+  readonly kind: SourceKind;
   readonly topic: string;
   readonly keyId: number | null;
   readonly valueId: number;
@@ -46,16 +48,17 @@ export function tableTopic(prefix: string, id: TableId): string {
 /**
  * Debezium counts the delete and the create of a key-changing update as two events of their transaction: each has
  * its own total_order and data_collection_order, and END counts both. Sources count the update once, so the
- * transaction's later events and its END are shifted by the splits made so far.
+ * transaction's later events and its END are shifted by the splits made so far. Events are matched to their
+ * transaction by `scope`, as PostgreSQL's ids differ from event to event.
  */
 class TransactionSplits {
-  private id: string | null = null;
+  private scope: string | null = null;
   private total = 0n;
   private readonly perTable = new Map<string, bigint>();
 
   shift(event: ChangeEvent): ChangeEvent {
     const tx = event.transaction;
-    if (tx === null || tx.id !== this.id) return event;
+    if (tx === null || tx.scope !== this.scope) return event;
     const table = this.perTable.get(qualifiedName(event.schema.id)) ?? 0n;
     return { ...event, transaction: { ...tx, totalOrder: tx.totalOrder + this.total, dataCollectionOrder: tx.dataCollectionOrder + table } };
   }
@@ -63,8 +66,8 @@ class TransactionSplits {
   add(event: ChangeEvent): void {
     const tx = event.transaction;
     if (tx === null) return;
-    if (tx.id !== this.id) {
-      this.id = tx.id;
+    if (tx.scope !== this.scope) {
+      this.scope = tx.scope;
       this.total = 0n;
       this.perTable.clear();
     }
@@ -74,7 +77,7 @@ class TransactionSplits {
   }
 
   counted(event: TransactionEvent): TransactionEvent {
-    if (event.type !== 'end' || event.id !== this.id || event.counts === undefined) return event;
+    if (event.type !== 'end' || event.scope !== this.scope || event.counts === undefined) return event;
     const counts = new Map(event.counts);
     for (const [table, extra] of this.perTable) counts.set(table, (counts.get(table) ?? 0) + Number(extra));
     return { ...event, counts };
@@ -90,7 +93,7 @@ export class DebeziumRecordEncoder implements RecordEncoder {
   private readonly splits = new TransactionSplits();
 
   constructor(private readonly options: RecordEncoderOptions) {
-    this.avro = new AvroEventEncoder({ kind: options.kind, clock: options.clock });
+    this.avro = new AvroEventEncoder({ clock: options.clock });
     this.transactionSchemas = buildTransactionSchemas(options.topicPrefix);
   }
 
@@ -104,7 +107,9 @@ export class DebeziumRecordEncoder implements RecordEncoder {
   }
 
   private async encodeChange(event: ChangeEvent, out: OutgoingRecord[]): Promise<void> {
-    const table = this.tables.get(event.schema) ?? (await this.register(event.schema));
+    const kind = event.source.connector;
+    let table = this.tables.get(event.schema);
+    if (table === undefined || table.kind !== kind) table = await this.register(event.schema, kind);
     const key = table.keyId === null ? null : this.avro.encodeFramedKey(table.topic, event, table.keyId);
     // Debezium (RelationalChangeRecordEmitter) turns an update that changes the key into a delete of the old key
     // (with its tombstone) and a create of the new one, so compacted topics drop the old key.
@@ -126,14 +131,14 @@ export class DebeziumRecordEncoder implements RecordEncoder {
     if (event.op === 'd') out.push({ topic: table.topic, key, value: null });
   }
 
-  private async register(schema: TableSchema): Promise<TableEncoding> {
+  private async register(schema: TableSchema, kind: SourceKind): Promise<TableEncoding> {
     const topic = tableTopic(this.options.topicPrefix, schema.id);
-    const keyType = this.avro.keyType(topic, schema);
+    const keyType = this.avro.keyType(topic, schema, kind);
     const [keyId, valueId] = await Promise.all([
       keyType === null ? null : this.registerType(`${topic}-key`, keyType),
-      this.registerType(`${topic}-value`, this.avro.valueType(topic, schema)),
+      this.registerType(`${topic}-value`, this.avro.valueType(topic, schema, kind)),
     ]);
-    const encoding = { topic, keyId, valueId };
+    const encoding = { kind, topic, keyId, valueId };
     this.tables.set(schema, encoding);
     return encoding;
   }

@@ -195,7 +195,11 @@ test('every common MariaDB type: snapshot, insert, update and delete decode as D
       assert.deepEqual(record.key, { id }, `key of record ${i}`);
     });
     const snapshotSource = records[0]!.value!.source;
-    assert.equal(snapshotSource.connector, 'mysql');
+    // The local server is MariaDB: Debezium's MariaDB connector names itself and its source block.
+    assert.equal(snapshotSource.connector, 'mariadb');
+    assert.equal(records[3]!.value!.source.connector, 'mariadb');
+    const registered = (await (await fetch(`${registry.url}/subjects/${topic}-value/versions/latest`)).json()) as { schema: string };
+    assert.match(registered.schema, /"connect.name":"io\.debezium\.connector\.mariadb\.Source"/);
     assert.equal(snapshotSource.db, 'test');
     assert.equal(snapshotSource.table, table);
     assert.ok(['true', 'first', 'last'].includes(String(snapshotSource.snapshot)), `snapshot marker ${String(snapshotSource.snapshot)}`);

@@ -109,9 +109,6 @@ test('transactions: true writes BEGIN/END to <prefix>.transaction and a consiste
     assert.deepEqual(tx.map((r) => r.value?.status), ['BEGIN', 'END', 'BEGIN', 'END']);
     for (const record of tx) assert.equal(record.key?.id, record.value?.id, 'key is the transaction id');
     const [begin1, end1, begin2, end2] = tx.map((r) => r.value!);
-    assert.equal(begin1!.id, end1!.id);
-    assert.equal(begin2!.id, end2!.id);
-    assert.notEqual(begin1!.id, begin2!.id);
     assert.equal(begin1!.event_count, null);
     assert.equal(begin1!.data_collections, null);
     assert.equal(end1!.event_count, 4n);
@@ -122,24 +119,44 @@ test('transactions: true writes BEGIN/END to <prefix>.transaction and a consiste
     assert.equal(end2!.event_count, 1n);
     assert.deepEqual(end2!.data_collections, [{ data_collection: `public.${t1}`, event_count: 1n }]);
 
-    // Every change carries its transaction: total order across tables, per-table order within each.
+    // Debezium's PostgreSQL transaction id is `<xid>:<LSN>` with the LSN it last saw: each change's own LSN (so
+    // BEGIN's is its first change's), and for END the commit's end LSN, which the next transaction's changes carry
+    // as the first element of source.sequence. Total order runs across tables, per-table order within each.
     const changes = [...a, ...b]
       .map((r) => r.value!)
       .sort((x, y) => Number((x.source.lsn as bigint) - (y.source.lsn as bigint)));
+    const id = (v: DebeziumEnvelope) => `${String(v.source.txId)}:${String(v.source.lsn)}`;
     assert.deepEqual(
       changes.map((v) => [v.source.table, v.op, v.transaction]),
       [
-        [t1, 'c', { id: begin1!.id, total_order: 1n, data_collection_order: 1n }],
-        [t2, 'c', { id: begin1!.id, total_order: 2n, data_collection_order: 1n }],
-        [t1, 'u', { id: begin1!.id, total_order: 3n, data_collection_order: 2n }],
-        [t2, 'c', { id: begin1!.id, total_order: 4n, data_collection_order: 2n }],
-        [t1, 'c', { id: begin2!.id, total_order: 1n, data_collection_order: 1n }],
+        [t1, 'c', { id: id(changes[0]!), total_order: 1n, data_collection_order: 1n }],
+        [t2, 'c', { id: id(changes[1]!), total_order: 2n, data_collection_order: 1n }],
+        [t1, 'u', { id: id(changes[2]!), total_order: 3n, data_collection_order: 2n }],
+        [t2, 'c', { id: id(changes[3]!), total_order: 4n, data_collection_order: 2n }],
+        [t1, 'c', { id: id(changes[4]!), total_order: 1n, data_collection_order: 1n }],
       ],
     );
+    assert.equal(new Set(changes.slice(0, 4).map((v) => v.transaction!.id)).size, 4);
     // The source block's txId is the transaction's xid, the same for all its events.
     assert.equal(new Set(changes.slice(0, 4).map((v) => v.source.txId)).size, 1);
-    // Debezium's PostgreSQL transaction id is `<xid>:<lsn>` (PostgresTransactionMonitor).
-    assert.match(begin1!.id, new RegExp(`^${String(changes[0]!.source.txId)}:\\d+$`));
+    assert.equal(begin1!.id, id(changes[0]!));
+    assert.equal(begin2!.id, id(changes[4]!));
+    const commitEnd1 = (JSON.parse(changes[4]!.source.sequence as string) as string[])[0];
+    assert.equal(end1!.id, `${String(changes[0]!.source.txId)}:${commitEnd1}`);
+    assert.match(end2!.id, new RegExp(`^${String(changes[4]!.source.txId)}:(\\d+)$`));
+    assert.ok(BigInt(end2!.id.split(':')[1]!) > (changes[4]!.source.lsn as bigint), 'END names the commit end, after the last change');
+
+    // source.ts_us/ts_ns are the commit time to the microsecond, as pgoutput's BEGIN gives it; ts_ms its milliseconds.
+    for (const v of changes) {
+      const { ts_ms, ts_us, ts_ns } = v.source as { ts_ms: bigint; ts_us: bigint; ts_ns: bigint };
+      assert.equal(ts_us / 1000n, ts_ms);
+      assert.equal(ts_ns, ts_us * 1000n);
+    }
+    assert.equal(new Set(changes.slice(0, 4).map((v) => v.source.ts_us)).size, 1, 'one commit time per transaction');
+    assert.ok(
+      changes.some((v) => (v.source.ts_us as bigint) % 1000n !== 0n),
+      `sub-millisecond digits: ${changes.map((v) => String(v.source.ts_us)).join(', ')}`,
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UNAVAILABLE, type ChangeEvent, type PostgresSourceInfo, type TransactionEvent } from '../../src/model/change.js';
+import { decodePosition } from '../../src/sources/postgres/position.js';
 import { changes, sourceOptions, sql, startSource, streaming, uniqueName, type TestSource } from '../support/postgres.js';
 
 async function withTable(
@@ -49,11 +50,16 @@ test('insert, update and delete stream in commit order with transaction boundari
     assert.deepEqual(kinds, ['begin', 'c', 'end', 'begin', 'c', 'u', 'end', 'begin', 'd', 'end', 'begin', 'u', 'end']);
     const pair = events.filter((event) => event.type !== 'heartbeat').slice(3, 7);
     const [begin, insert, update, end] = pair as [TransactionEvent, ChangeEvent, ChangeEvent, TransactionEvent];
-    assert.equal(begin.id, end.id);
     assert.deepEqual(end.counts, new Map([[`public.${table}`, 2]]));
-    assert.deepEqual(insert.transaction, { id: begin.id, totalOrder: 1n, dataCollectionOrder: 1n });
-    assert.deepEqual(update.transaction, { id: begin.id, totalOrder: 2n, dataCollectionOrder: 2n });
     const [insertInfo, updateInfo] = [insert.source, update.source] as [PostgresSourceInfo, PostgresSourceInfo];
+    // Debezium's id is `<xid>:<LSN last seen>`: BEGIN's is its first change's, END's the commit's end LSN.
+    const xid = String(insertInfo.txId);
+    assert.equal(begin.id, `${xid}:${insertInfo.lsn}`);
+    assert.deepEqual(insert.transaction, { id: begin.id, scope: begin.scope, totalOrder: 1n, dataCollectionOrder: 1n });
+    assert.deepEqual(update.transaction, { id: `${xid}:${updateInfo.lsn}`, scope: begin.scope, totalOrder: 2n, dataCollectionOrder: 2n });
+    assert.equal(end.id, `${xid}:${decodePosition(end.position).lsn.toBigInt()}`);
+    assert.equal(end.scope, begin.scope);
+    assert.ok(insertInfo.tsUs !== undefined && Number(insertInfo.tsUs / 1000n) === insertInfo.tsMs, 'tsUs is the commit time in µs');
     assert.equal(insertInfo.connector, 'postgresql');
     assert.equal(insertInfo.txId, updateInfo.txId);
     assert.equal(insertInfo.snapshot, 'false');

@@ -42,6 +42,7 @@ import {
   schemaJson,
 } from '../../src/avro/index.js';
 import { typeFromJson } from '../../src/avro/avro-type.js';
+import { microTimestampTriples } from '../../src/avro/timestamps.js';
 
 /** avsc decodes records as class instances; compare their plain data. */
 const plain = (value: unknown): unknown => structuredClone(value);
@@ -205,12 +206,12 @@ describe('avro encoder: envelopes, keys, caching', () => {
     before,
     after,
     source,
-    transaction: { id: '571:2', totalOrder: 3n, dataCollectionOrder: 1n },
+    transaction: { id: '571:2', scope: '571:1', totalOrder: 3n, dataCollectionOrder: 1n },
     position: 'p',
   });
-  const encoder = new AvroEventEncoder({ kind: 'postgresql', version: '3.6.1.Final', clock: () => 1_700_000_001_000 });
+  const encoder = new AvroEventEncoder({ version: '3.6.1.Final', clock: () => 1_700_000_001_000 });
   const topic = 'tributary.public.orders';
-  const decodeValue = (buf: Buffer) => typeFromJson(JSON.parse(schemaJson(encoder.valueType(topic, orders)))).fromBuffer(buf);
+  const decodeValue = (buf: Buffer) => typeFromJson(JSON.parse(schemaJson(encoder.valueType(topic, orders, 'postgresql')))).fromBuffer(buf);
 
   it('writes the envelope fields as Debezium does', () => {
     const decoded = decodeValue(encoder.encodeValue(topic, event('c', null, row))) as Record<string, unknown>;
@@ -241,8 +242,27 @@ describe('avro encoder: envelopes, keys, caching', () => {
     assert.equal(decoded.ts_ns, 1_700_000_001_000_000_000n);
   });
 
+  it('source ts_us/ts_ns keep the microsecond commit time when the source has it (PostgreSQL), else derive from ts_ms', () => {
+    const timestamps = (info: ChangeEvent['source']) => {
+      const decoded = decodeValue(encoder.encodeValue(topic, { ...event('c', null, row), source: info })) as { source: Record<string, unknown> };
+      return [decoded.source.ts_ms, decoded.source.ts_us, decoded.source.ts_ns];
+    };
+    // Debezium 3.5.0 against PostgreSQL 15: ts_us 1795588638028575, ts_ns ts_us × 1000.
+    const precise = { ...source, tsMs: 1_795_588_638_028, tsUs: 1_795_588_638_028_575n };
+    assert.deepEqual(timestamps(precise), [1_795_588_638_028n, 1_795_588_638_028_575n, 1_795_588_638_028_575_000n]);
+    assert.deepEqual(timestamps(source), [1_700_000_000_123n, 1_700_000_000_123_000n, 1_700_000_000_123_000_000n]);
+    assert.deepEqual(timestamps({ ...precise, tsUs: 1_795_588_638_028_999n }), [1_795_588_638_028n, 1_795_588_638_028_999n, 1_795_588_638_028_999_000n]);
+  });
+
+  it('the microsecond triple is cached per value and its ms is the floor', () => {
+    const triples = microTimestampTriples();
+    assert.equal(triples(1_500n), triples(1_500n));
+    assert.deepEqual(triples(1_500n), { ms: 1n, us: 1_500n, ns: 1_500_000n });
+    assert.deepEqual(triples(-1_500n), { ms: -2n, us: -1_500n, ns: -1_500_000n });
+  });
+
   it('keys come from after, from before for deletes, and are null for truncates and keyless tables', () => {
-    const keyType = encoder.keyType(topic, orders);
+    const keyType = encoder.keyType(topic, orders, 'postgresql');
     assert.ok(keyType);
     assert.deepEqual(plain(keyType.fromBuffer(encoder.encodeKey(topic, event('u', null, row)) ?? Buffer.alloc(0))), { id: 7 });
     const deleted = encoder.encodeKey(topic, event('d', { id: 8 }, null));
@@ -263,15 +283,16 @@ describe('avro encoder: envelopes, keys, caching', () => {
   });
 
   it('caches Types per topic and table schema object (a source hands out a new object when the table changed)', () => {
-    assert.equal(encoder.valueType(topic, orders), encoder.valueType(topic, orders));
+    const valueType = (t: string, table: TableSchema) => encoder.valueType(t, table, 'postgresql');
+    assert.equal(valueType(topic, orders), valueType(topic, orders));
     const changed = { ...orders, columns: [...orders.columns, col('extra', { kind: 'boolean' }, true)] };
-    assert.notEqual(encoder.valueType(topic, orders), encoder.valueType(topic, changed));
-    assert.notEqual(encoder.valueType(topic, orders), encoder.valueType('other.public.orders', orders));
+    assert.notEqual(valueType(topic, orders), valueType(topic, changed));
+    assert.notEqual(valueType(topic, orders), valueType('other.public.orders', orders));
   });
 
   it('transaction BEGIN and END values', () => {
     const tx = buildTransactionSchemas('tributary');
-    const begin = { type: 'begin', id: '571:1', tsMs: 1000, position: 'p' } as const;
+    const begin = { type: 'begin', id: '571:1', scope: '571:1', tsMs: 1000, position: 'p' } as const;
     assert.deepEqual(plain(tx.key.fromBuffer(encodeTransactionKey(tx, begin))), { id: '571:1' });
     assert.deepEqual(plain(tx.value.fromBuffer(encodeTransactionValue(tx, begin))), {
       status: 'BEGIN',
@@ -284,10 +305,10 @@ describe('avro encoder: envelopes, keys, caching', () => {
       ['test.public.orders', 2],
       ['test.public.items', 1],
     ]);
-    const end = { type: 'end', id: '571:1', tsMs: 2000, counts, position: 'p' } as const;
+    const end = { type: 'end', id: '571:9', scope: '571:1', tsMs: 2000, counts, position: 'p' } as const;
     assert.deepEqual(plain(tx.value.fromBuffer(encodeTransactionValue(tx, end))), {
       status: 'END',
-      id: '571:1',
+      id: '571:9',
       event_count: 3n,
       data_collections: [
         { data_collection: 'test.public.orders', event_count: 2n },
@@ -335,7 +356,7 @@ describe('avro schemas: column defaults (connect.default and the Avro field defa
   });
 
   it('a null in a NOT NULL column takes the column default before the type fallback', () => {
-    const encoder = new AvroEventEncoder({ kind: 'mysql' });
+    const encoder = new AvroEventEncoder();
     const source = {
       connector: 'mysql',
       name: 'tributary',
@@ -362,11 +383,57 @@ describe('avro schemas: column defaults (connect.default and the Avro field defa
       transaction: null,
       position: 'p',
     };
-    const type = encoder.valueType('tributary.test.d', withDefaults);
+    const type = encoder.valueType('tributary.test.d', withDefaults, 'mysql');
     const decoded = type.fromBuffer(encoder.encodeValue('tributary.test.d', event)) as { before: Record<string, unknown> };
     assert.equal(decoded.before.c, 0n);
     assert.equal(decoded.before.f, 9223372036854775807n);
     assert.equal(decoded.before.g, 0);
     assert.equal(decoded.before.b, null);
+  });
+});
+
+describe('avro encoder: the binlog flavor comes from each event', () => {
+  const mysqlSource = {
+    connector: 'mysql',
+    name: 'tributary',
+    tsMs: 1_700_000_000_000,
+    snapshot: 'false',
+    db: 'test',
+    table: 'items',
+    serverId: 1n,
+    gtid: '0-1-5',
+    file: 'bin.000001',
+    pos: 4n,
+    row: 0,
+    thread: null,
+    query: null,
+  } as const;
+  const after = { id: 1, name: null, status: 'new', flags: null, made: null, t: null, dt: 0n, ts: null, big: null, b: new Uint8Array(2) };
+  const event = (connector: 'mysql' | 'mariadb'): ChangeEvent => ({
+    type: 'change',
+    op: 'c',
+    schema: items,
+    before: null,
+    after,
+    source: { ...mysqlSource, connector },
+    transaction: null,
+    position: 'p',
+  });
+  const topic = 'tributary.test.items';
+
+  it("a MariaDB event gets the MariaDB connector's source schema and connector", () => {
+    const encoder = new AvroEventEncoder();
+    const type = encoder.valueType(topic, items, 'mariadb');
+    assert.equal(schemaJson(type), schemaJson(buildValueSchema(topic, items, 'mariadb')));
+    const decoded = typeFromJson(JSON.parse(schemaJson(type))).fromBuffer(encoder.encodeValue(topic, event('mariadb'))) as {
+      source: Record<string, unknown>;
+    };
+    assert.equal(decoded.source.connector, 'mariadb');
+    assert.equal(decoded.source.gtid, '0-1-5');
+    assert.notEqual(encoder.valueType(topic, items, 'mysql'), type, 'Types are cached per flavor');
+    const mysql = typeFromJson(JSON.parse(schemaJson(encoder.valueType(topic, items, 'mysql')))).fromBuffer(
+      encoder.encodeValue(topic, event('mysql')),
+    ) as { source: Record<string, unknown> };
+    assert.equal(mysql.source.connector, 'mysql');
   });
 });

@@ -58,7 +58,7 @@ function roundTrip(type: FieldType, value: Value, opts: { nullable?: boolean; ki
   const kind = opts.kind ?? 'postgresql';
   const column: Column = { name: 'c', type, nullable: opts.nullable ?? false, sourceType: type.kind };
   const table = tableOf([column], kind);
-  const encoder = new AvroEventEncoder({ kind, clock: () => 1_700_000_000_999 });
+  const encoder = new AvroEventEncoder({ clock: () => 1_700_000_000_999 });
   const event: ChangeEvent = {
     type: 'change',
     op: 'c',
@@ -69,7 +69,7 @@ function roundTrip(type: FieldType, value: Value, opts: { nullable?: boolean; ki
     transaction: null,
     position: 'p',
   };
-  const valueType = encoder.valueType('tributary.t', table);
+  const valueType = encoder.valueType('tributary.t', table, kind);
   const registered = JSON.parse(schemaJson(valueType)) as { fields: { name: string; type: unknown[] }[] };
   const decoded = typeFromJson(registered as AvroSchemaJson).fromBuffer(encoder.encodeValue('tributary.t', event)) as {
     after: { c: unknown };

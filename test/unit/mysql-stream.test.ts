@@ -47,6 +47,7 @@ function state(overrides: Partial<StreamOptions> = {}): StreamState {
     connection: { host: 'unused', user: 'unused' },
     catalog,
     serverName: 'shop',
+    flavor: 'mariadb',
     replicaServerId: 99,
     serverId: 1n,
     tables: [{ name: 'test.fixture_s' }],

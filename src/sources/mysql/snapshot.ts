@@ -178,7 +178,7 @@ function snapshotEvent(
   position: string,
 ): ChangeEvent {
   const source: MysqlSourceInfo = {
-    connector: 'mysql',
+    connector: options.flavor,
     name: options.serverName,
     tsMs: options.clock(),
     snapshot,

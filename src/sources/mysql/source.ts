@@ -122,6 +122,7 @@ export class MysqlSource implements Source {
         connection: options.connection,
         catalog,
         serverName: options.topicPrefix ?? options.name,
+        flavor: info.flavor,
         replicaServerId: options.serverId,
         serverId: info.serverId,
         tables: options.tables,

@@ -10,6 +10,7 @@ import { qualifiedName, type TableSchema } from '../../model/schema.js';
 import { invariant } from '../../model/errors.js';
 import { BinlogClient, type BinlogStart, type RawBinlogEvent } from './binlog-client.js';
 import type { MysqlConnectionConfig, QueryConnection } from './connection.js';
+import type { Flavor } from './errors.js';
 import { buildTableSchema, parseTableName, readCatalogTable, reconcileWithBinlog, type MysqlTableConfig } from './catalog.js';
 import { advanceGtids, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
 import { toRow } from './types.js';
@@ -20,6 +21,8 @@ export interface StreamOptions {
   /** Used for information_schema look-ups while streaming. */
   readonly catalog: QueryConnection;
   readonly serverName: string;
+  /** The server's flavor, which names the connector in every source block. */
+  readonly flavor: Flavor;
   readonly replicaServerId: number;
   /** server_id of the source server, for events whose GTID does not name the originating server. */
   readonly serverId: bigint;
@@ -281,7 +284,7 @@ export class StreamState {
       }
       if (this.options.transactions && !tx.began) {
         tx.began = true;
-        events.push({ type: 'begin', id: tx.id, tsMs: raw.timestamp, position: serializeCheckpoint({ ...tx.start, skip: tx.rows - 1 }) });
+        events.push({ type: 'begin', id: tx.id, scope: tx.id, tsMs: raw.timestamp, position: serializeCheckpoint({ ...tx.start, skip: tx.rows - 1 }) });
       }
       const image = images[i]!;
       const [before, after] =
@@ -302,7 +305,7 @@ export class StreamState {
         before: before === null ? null : toRow(schema.columns, before),
         after: after === null ? null : toRow(schema.columns, after),
         source,
-        transaction: this.options.transactions ? { id: tx.id, totalOrder: tx.totalOrder, dataCollectionOrder: BigInt(count) } : null,
+        transaction: this.options.transactions ? { id: tx.id, scope: tx.id, totalOrder: tx.totalOrder, dataCollectionOrder: BigInt(count) } : null,
         position: serializeCheckpoint({ ...tx.start, skip: tx.rows }),
       };
       events.push(event);
@@ -312,7 +315,7 @@ export class StreamState {
 
   private sourceInfo(schema: TableSchema, raw: RawBinlogEvent, gtid: string | null, at: number, row: number, thread: bigint | null): MysqlSourceInfo {
     return {
-      connector: 'mysql',
+      connector: this.options.flavor,
       name: this.options.serverName,
       tsMs: raw.timestamp,
       snapshot: 'false',
@@ -337,7 +340,7 @@ export class StreamState {
     this.skip = 0;
     const position = serializeCheckpoint(this.committed);
     if (tx !== null && tx.began) {
-      return [{ type: 'end', id: tx.id, tsMs: raw.timestamp, counts: new Map(tx.counts), position }];
+      return [{ type: 'end', id: tx.id, scope: tx.id, tsMs: raw.timestamp, counts: new Map(tx.counts), position }];
     }
     // Commits without delivered events still move the checkpoint on, but at most once a second.
     const now = this.options.clock();

@@ -262,5 +262,10 @@ function decodeBody(reader: Reader, code: number): PgoutputMessage {
 
 /** Commit timestamps are microseconds since 2000-01-01; events carry milliseconds since 1970-01-01. */
 export function pgTimeToEpochMs(pgMicros: bigint): number {
-  return Number((pgMicros + PG_EPOCH_OFFSET_US) / 1000n);
+  return Number(pgTimeToEpochUs(pgMicros) / 1000n);
+}
+
+/** A commit timestamp as microseconds since 1970-01-01 (Debezium's source.ts_us). */
+export function pgTimeToEpochUs(pgMicros: bigint): bigint {
+  return pgMicros + PG_EPOCH_OFFSET_US;
 }

@@ -7,7 +7,7 @@ import { InvariantError, SourceError } from '../../model/errors.js';
 import type { Logger } from '../../ops/logger.js';
 import { columnSelected, type CatalogColumn, type PgCatalog, type TableCodec, type TableConfig } from './catalog.js';
 import type { ReplicationFrame } from './connection.js';
-import { decodePgoutput, pgTimeToEpochMs, UNCHANGED_TOAST, type PgoutputMessage, type TupleValue } from './pgoutput.js';
+import { decodePgoutput, pgTimeToEpochUs, UNCHANGED_TOAST, type PgoutputMessage, type TupleValue } from './pgoutput.js';
 import { alreadyDelivered, encodePosition, Lsn, type PgPosition } from './position.js';
 
 export interface StreamContext {
@@ -36,7 +36,11 @@ interface OpenTransaction {
   readonly finalLsn: Lsn;
   readonly beginLsn: Lsn;
   readonly tsMs: number;
-  readonly id: string;
+  readonly tsUs: bigint;
+  /** `<xid>:<BEGIN's LSN>`: the scope of every event of the transaction. */
+  readonly scope: string;
+  /** Debezium's ids are `<xid>:<LSN>`, the LSN varying: this is the part before it. */
+  readonly idPrefix: string;
   begun: boolean;
   totalOrder: bigint;
   readonly perTable: Map<string, number>;
@@ -59,13 +63,16 @@ export class PgoutputEvents {
     if (frame.kind === 'keepalive') return this.keepalive(frame.walEnd);
     const message = decodePgoutput(frame.payload);
     switch (message.tag) {
-      case 'begin':
+      case 'begin': {
+        const tsUs = pgTimeToEpochUs(message.commitTimeUs);
         this.transaction = {
           xid: message.xid,
           finalLsn: message.finalLsn,
           beginLsn: frame.lsn,
-          tsMs: pgTimeToEpochMs(message.commitTimeUs),
-          id: `${message.xid}:${frame.lsn.toBigInt()}`,
+          tsMs: Number(tsUs / 1000n),
+          tsUs,
+          scope: `${message.xid}:${frame.lsn.toBigInt()}`,
+          idPrefix: `${message.xid}:`,
           begun: false,
           totalOrder: 0n,
           perTable: new Map(),
@@ -74,6 +81,7 @@ export class PgoutputEvents {
           txId: BigInt(message.xid),
         };
         return [];
+      }
       case 'commit':
         return this.commit(message.endLsn);
       case 'relation':
@@ -107,8 +115,10 @@ export class PgoutputEvents {
     this.lastHeartbeat = this.lastHeartbeat.max(endLsn);
     const position = encodePosition({ lsn: endLsn });
     if (!transaction.begun || !this.context.transactions) return [{ type: 'heartbeat', position }];
-    // Debezium names a PostgreSQL data collection by its TableId without catalog: `schema.table`.
-    return [{ type: 'end', id: transaction.id, tsMs: transaction.tsMs, counts: new Map(transaction.perTable), position }];
+    // Debezium names a PostgreSQL data collection by its TableId without catalog: `schema.table`. Its END id
+    // carries the LSN last seen, the commit's end.
+    const id = `${transaction.idPrefix}${endLsn.toBigInt()}`;
+    return [{ type: 'end', id, scope: transaction.scope, tsMs: transaction.tsMs, counts: new Map(transaction.perTable), position }];
   }
 
   private async relation(message: Extract<PgoutputMessage, { tag: 'relation' }>): Promise<void> {
@@ -218,10 +228,13 @@ export class PgoutputEvents {
 
   private emit(state: RelationState, transaction: OpenTransaction, lsn: Lsn, op: Op, before: Row | null, after: Row | null): SourceEvent[] {
     const events: SourceEvent[] = [];
+    const lsnValue = lsn.toBigInt();
+    // Debezium's transaction id is `<xid>:<LSN>` with the LSN of the event at hand, so BEGIN's is its first change's.
+    const transactionId = this.context.transactions ? `${transaction.idPrefix}${lsnValue}` : null;
     if (!transaction.begun) {
       transaction.begun = true;
-      if (this.context.transactions) {
-        events.push({ type: 'begin', id: transaction.id, tsMs: transaction.tsMs, position: encodePosition({ lsn: transaction.beginLsn, commitLsn: transaction.finalLsn }) });
+      if (transactionId !== null) {
+        events.push({ type: 'begin', id: transactionId, scope: transaction.scope, tsMs: transaction.tsMs, position: encodePosition({ lsn: transaction.beginLsn, commitLsn: transaction.finalLsn }) });
       }
     }
     const { id } = state.codec.schema;
@@ -229,9 +242,10 @@ export class PgoutputEvents {
     const tableOrder = (transaction.perTable.get(table) ?? 0) + 1;
     transaction.perTable.set(table, tableOrder);
     transaction.totalOrder += 1n;
-    const info: TransactionInfo | null = this.context.transactions
-      ? { id: transaction.id, totalOrder: transaction.totalOrder, dataCollectionOrder: BigInt(tableOrder) }
-      : null;
+    const info: TransactionInfo | null =
+      transactionId === null
+        ? null
+        : { id: transactionId, scope: transaction.scope, totalOrder: transaction.totalOrder, dataCollectionOrder: BigInt(tableOrder) };
     const event: ChangeEvent = {
       type: 'change',
       op,
@@ -242,14 +256,15 @@ export class PgoutputEvents {
         connector: 'postgresql',
         name: this.context.name,
         tsMs: transaction.tsMs,
+        tsUs: transaction.tsUs,
         snapshot: 'false',
         db: this.context.database,
         schema: id.schema ?? 'public',
         table: id.table,
         // JSON.stringify([lastCommitLsn, lsn]) as decimal strings, from the transaction's prefix.
-        sequence: `${transaction.sequencePrefix}"${lsn.toBigInt()}"]`,
+        sequence: `${transaction.sequencePrefix}"${lsnValue}"]`,
         txId: transaction.txId,
-        lsn: lsn.toBigInt(),
+        lsn: lsnValue,
         xmin: null,
       },
       transaction: info,
