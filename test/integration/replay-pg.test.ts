@@ -16,6 +16,8 @@ import { admin, sql, uniqueName, waitFor } from '../support/postgres.js';
 import { checkRecords, PG_COLUMNS, pgConfig, pgFill, ReplayChild, topicEnd } from '../support/replay.js';
 
 const ROWS = 100_000;
+/** The issue's size for the full rebuild; the kill -9 cases use ROWS. */
+const FULL_ROWS = 1_000_000;
 const BATCH = 2000;
 
 let registry: TestRegistry;
@@ -28,14 +30,14 @@ async function table(rows: number): Promise<string> {
   return name;
 }
 
-test('replay to a new topic: an independent consumer rebuilds exactly the table', async () => {
-  const name = await table(ROWS);
+test('replay of a 1M-row table to a new topic: an independent consumer rebuilds exactly the table', async () => {
+  const name = await table(FULL_ROWS);
   try {
     const { config } = pgConfig(name, `public.${name}`, registry.url);
     const topic = uniqueTopic(`${name}-replay`);
     const result = await runReplay(config, { table: `public.${name}`, toTopic: topic, logger: silentLogger() });
     assert.equal(result.completed, true);
-    assert.equal(result.totalRows, ROWS);
+    assert.equal(result.totalRows, FULL_ROWS);
     assert.equal(result.resumed, false);
     assert.match(result.positions.current, /^[0-9A-F]+\/[0-9A-F]+$/);
     // The temporary slot that gave the consistent point is gone: nothing holds WAL for the replay.
@@ -47,10 +49,10 @@ test('replay to a new topic: an independent consumer rebuilds exactly the table'
       await client.end();
     }
 
-    const records = await readDecoded(registry.url, topic, (r) => r.length >= ROWS, 120_000);
+    const records = await readDecoded(registry.url, topic, (r) => r.length >= FULL_ROWS, 300_000);
     const seen = checkRecords(records);
-    assert.equal(seen.size, ROWS);
-    assert.equal(records.length, ROWS, 'no duplicates in an uninterrupted replay');
+    assert.equal(seen.size, FULL_ROWS);
+    assert.equal(records.length, FULL_ROWS, 'no duplicates in an uninterrupted replay');
     // Debezium's snapshot markers and the snapshot's position in every source block.
     const [hi, lo] = result.positions.current.split('/').map((part) => BigInt(`0x${part}`));
     const lsn = (hi! << 32n) | lo!;
@@ -62,7 +64,7 @@ test('replay to a new topic: an independent consumer rebuilds exactly the table'
       assert.equal(source.name, name);
     });
     // Key order, as the table's key.
-    assert.deepEqual(records.map((r) => r.value!.after!.id), Array.from({ length: ROWS }, (_, i) => i + 1));
+    assert.deepEqual(records.map((r) => r.value!.after!.id), Array.from({ length: FULL_ROWS }, (_, i) => i + 1));
     // The live topic's subjects are untouched; the target topic's carry the schemas.
     const subjects = (await (await fetch(`${registry.url}/subjects`)).json()) as string[];
     assert.ok(subjects.includes(`${topic}-value`) && subjects.includes(`${topic}-key`));
