@@ -38,6 +38,11 @@ export async function readTopic(options: TopicReadOptions): Promise<TopicRead> {
   const consumer = new Consumer({
     ...clientOptions(options.kafka, 'lake-compactor'),
     groupId: options.groupId,
+    // A compactor killed mid-read stays a member of the group until its session expires, and the next compaction's
+    // join waits for that: keep the session short (the broker's minimum is 6 s) so a rerun after a crash starts soon.
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 10_000,
+    heartbeatInterval: 3_000,
     autocommit: false,
     maxWaitTime: 200,
     // Larger fetches or a deeper buffer than this make the client hold far more heap (measured: 4 MB fetches

@@ -75,6 +75,8 @@ const XLOG_DATA = 0x77; // w
 const KEEPALIVE = 0x6b; // k
 const STANDBY_STATUS = 0x72; // r
 const PG_EPOCH_MS = 946_684_800_000;
+/** How long a stop waits for the server to end the COPY after ours: a bound on shutdown, not a delay. */
+const END_COPY_TIMEOUT_MS = 5_000;
 
 interface StreamOptions {
   readonly slot: string;
@@ -102,6 +104,10 @@ export class ReplicationStream {
   private ended = false;
   /** No more frames for the consumer, but the connection stays up so that a last confirm reaches the server. */
   private halted = false;
+  /** Data still arriving after the COPY was ended on our side: read and dropped. */
+  private discarding = false;
+  /** Settles when the server has ended START_REPLICATION (or it failed). */
+  private streaming: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
   private paused = false;
   private confirmed: Lsn;
@@ -119,6 +125,7 @@ export class ReplicationStream {
     on(event: 'replicationStart', listener: () => void): void;
     removeAllListeners(event: string): void;
     sendCopyFromChunk(chunk: Buffer): void;
+    endCopyFrom(): void;
     stream: { pause(): void; resume(): void };
   } {
     return (this.client as unknown as { connection: ReplicationStream['connection'] }).connection;
@@ -130,7 +137,7 @@ export class ReplicationStream {
     this.connection.on('replicationStart', () => this.options.onStreaming?.());
     this.client.on('error', (error) => this.fail(error));
     const sql = `START_REPLICATION SLOT ${ident(slot)} LOGICAL ${start.toString()} (proto_version '1', publication_names ${literal(ident(publication))})`;
-    this.client.query(sql).then(
+    this.streaming = this.client.query(sql).then(
       () => this.finish(),
       (error: unknown) => (this.ended ? undefined : this.fail(translatePgError(error, `streaming from slot "${slot}"`, { slot }))),
     );
@@ -172,14 +179,39 @@ export class ReplicationStream {
     this.wake?.();
   }
 
+  /**
+   * Ends the stream. A halted stream first ends the COPY and waits (briefly) until the server has ended it too: the
+   * walsender reads our messages in order, so by then it has applied the last standby status, the final confirm.
+   * Closing at once can lose that status while the walsender is blocked writing to us (seen: the slot 2.4 MB behind
+   * a clean shutdown's checkpoint).
+   */
   async stop(): Promise<void> {
+    if (this.halted && !this.ended && this.failure === undefined) await this.endCopy();
     this.ended = true;
     clearInterval(this.timer);
     this.wake?.();
     await this.client.end().catch(() => undefined);
   }
 
+  private async endCopy(): Promise<void> {
+    this.discarding = true;
+    this.frames.length = 0;
+    try {
+      this.connection.endCopyFrom();
+    } catch {
+      return;
+    }
+    if (this.paused) {
+      this.paused = false;
+      this.connection.stream.resume();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.streaming, new Promise<void>((resolve) => (timer = setTimeout(resolve, END_COPY_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+  }
+
   private onCopyData(chunk: Buffer): void {
+    if (this.discarding) return;
     const code = chunk[0];
     if (code === XLOG_DATA) {
       // A copy: `chunk` is a view of pg-protocol's read buffer, which moves a partial message to the buffer's start
