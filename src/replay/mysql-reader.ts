@@ -5,12 +5,11 @@
  * pipeline is touched.
  */
 import type mysql from 'mysql2/promise';
-import type { MysqlSourceInfo } from '../model/change.js';
 import type { Logger } from '../ops/logger.js';
 import { buildTableSchema, parseTableName, readCatalogTable, type MysqlTableConfig } from '../sources/mysql/catalog.js';
 import { openQueryConnection, readServerInfo, type MysqlConnectionConfig } from '../sources/mysql/connection.js';
 import { classifyMysqlError } from '../sources/mysql/errors.js';
-import { beginConsistentSnapshot, readChunks } from '../sources/mysql/snapshot.js';
+import { beginConsistentSnapshot, readChunks, snapshotSource } from '../sources/mysql/snapshot.js';
 import { toRow } from '../sources/mysql/types.js';
 import type { KeyedRow, OpenSnapshot, SnapshotReader } from './snapshot-reader.js';
 
@@ -48,21 +47,7 @@ export class MysqlSnapshotReader implements SnapshotReader {
     const keyed = schema.key.length > 0;
     const after = afterKey !== undefined && keyed ? decodeKey(afterKey) : null;
     const remainingRows = await countRows(connection, schema.id.database, schema.id.table, schema.key, after);
-    const source: MysqlSourceInfo = {
-      connector: flavor,
-      name: serverName,
-      tsMs: this.options.now(),
-      snapshot: 'true',
-      db: schema.id.database,
-      table: schema.id.table,
-      serverId,
-      gtid: null,
-      file: point.file,
-      pos: BigInt(point.pos),
-      row: 0,
-      thread: null,
-      query: null,
-    };
+    const source = snapshotSource(schema, point, { flavor, serverName, serverId, tsMs: this.options.now() }, 'true');
     return {
       schema,
       position: { text: `${point.file}:${point.pos}${point.gtids ? ` (gtids ${point.gtids})` : ''}`, source },

@@ -177,14 +177,25 @@ function snapshotEvent(
   snapshot: 'true' | 'last',
   position: string,
 ): ChangeEvent {
-  const source: MysqlSourceInfo = {
-    connector: options.flavor,
-    name: options.serverName,
-    tsMs: options.clock(),
+  const source = snapshotSource(schema, point, { ...options, tsMs: options.clock() }, snapshot);
+  return { type: 'change', op: 'r', schema, before: null, after: toRow(schema.columns, raw), source, transaction: null, position };
+}
+
+/** The source block of a row read at a consistent point (the initial snapshot, or a replay). */
+export function snapshotSource(
+  schema: TableSchema,
+  point: ConsistentPoint,
+  origin: { readonly flavor: Flavor; readonly serverName: string; readonly serverId: bigint; readonly tsMs: number },
+  snapshot: 'true' | 'last',
+): MysqlSourceInfo {
+  return {
+    connector: origin.flavor,
+    name: origin.serverName,
+    tsMs: origin.tsMs,
     snapshot,
     db: schema.id.database,
     table: schema.id.table,
-    serverId: options.serverId,
+    serverId: origin.serverId,
     gtid: null,
     file: point.file,
     pos: BigInt(point.pos),
@@ -192,5 +203,4 @@ function snapshotEvent(
     thread: null,
     query: null,
   };
-  return { type: 'change', op: 'r', schema, before: null, after: toRow(schema.columns, raw), source, transaction: null, position };
 }
