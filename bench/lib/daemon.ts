@@ -4,7 +4,7 @@
  * and its peak RSS read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -27,7 +27,7 @@ export function writeConfig(source: Record<string, unknown>, registryUrl: string
   const dir = mkdtempSync(path.join(tmpdir(), 'tributary-bench-'));
   const config = {
     sources: [source],
-    kafka: { brokers: [BROKER], ...(process.env.BENCH_BATCH_BYTES === undefined ? {} : { producer: { batchBytes: Number(process.env.BENCH_BATCH_BYTES) } }) },
+    kafka: { brokers: [BROKER], producer: producerOverrides() },
     registry: { mode: 'external', url: registryUrl },
     checkpoint: { path: path.join(dir, 'tributary.db') },
     logging: { level: 'info' },
@@ -37,6 +37,16 @@ export function writeConfig(source: Record<string, unknown>, registryUrl: string
   const file = path.join(dir, 'tributary.yaml');
   writeFileSync(file, stringify(config));
   return file;
+}
+
+/** `kafka.producer` settings from BENCH_BATCH_BYTES, BENCH_LINGER_MS and BENCH_COMPRESSION, for experiments. */
+function producerOverrides(): Record<string, unknown> {
+  const { BENCH_BATCH_BYTES: batchBytes, BENCH_LINGER_MS: lingerMs, BENCH_COMPRESSION: compression } = process.env;
+  return {
+    ...(batchBytes === undefined ? {} : { batchBytes: Number(batchBytes) }),
+    ...(lingerMs === undefined ? {} : { lingerMs: Number(lingerMs) }),
+    ...(compression === undefined ? {} : { compression }),
+  };
 }
 
 export interface DaemonOptions {
@@ -51,6 +61,7 @@ export class BenchDaemon {
 
   constructor(configFile: string, options: DaemonOptions = {}) {
     const flags = options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
+    flags.push(...(process.env.BENCH_DAEMON_FLAGS?.split(' ').filter(Boolean) ?? []));
     this.child = spawn(process.execPath, [...flags, CLI, 'run', '-c', configFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: process.env.NODE_OPTIONS ?? deployedNodeOptions() },
@@ -115,7 +126,11 @@ export class BenchDaemon {
   /** SIGTERM and the exit code; fails loudly if the daemon logged an error on the way. */
   async stop(): Promise<number | null> {
     if (this.running) this.child.kill('SIGTERM');
-    return this.exited;
+    const code = await this.exited;
+    // For looking into a run afterwards, e.g. with NODE_OPTIONS=--trace-gc.
+    const logFile = process.env.BENCH_DAEMON_LOG;
+    if (logFile !== undefined) appendFileSync(logFile, this.logs.join('\n') + '\n');
+    return code;
   }
 
   tail(lines = 20): string {

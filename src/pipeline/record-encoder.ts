@@ -100,16 +100,17 @@ export class DebeziumRecordEncoder implements RecordEncoder {
   async encode(events: readonly SourceEvent[]): Promise<OutgoingRecord[]> {
     const records: OutgoingRecord[] = [];
     for (const event of events) {
-      if (event.type === 'change') await this.encodeChange(event, records);
-      else if (event.type !== 'heartbeat' && this.options.transactions) await this.encodeTransaction(event, records);
+      if (event.type === 'change') {
+        // Awaited only when the table's schemas are not registered yet: a promise per event costs a microtask each.
+        const table = this.tables.get(event.schema);
+        const kind = event.source.connector;
+        this.encodeChange(event, table !== undefined && table.kind === kind ? table : await this.register(event.schema, kind), records);
+      } else if (event.type !== 'heartbeat' && this.options.transactions) await this.encodeTransaction(event, records);
     }
     return records;
   }
 
-  private async encodeChange(event: ChangeEvent, out: OutgoingRecord[]): Promise<void> {
-    const kind = event.source.connector;
-    let table = this.tables.get(event.schema);
-    if (table === undefined || table.kind !== kind) table = await this.register(event.schema, kind);
+  private encodeChange(event: ChangeEvent, table: TableEncoding, out: OutgoingRecord[]): void {
     const key = table.keyId === null ? null : this.avro.encodeFramedKey(table.topic, event, table.keyId);
     // Debezium (RelationalChangeRecordEmitter) turns an update that changes the key into a delete of the old key
     // (with its tombstone) and a create of the new one, so compacted topics drop the old key.

@@ -3,13 +3,20 @@ import assert from 'node:assert/strict';
 import { ConnectionError, SourceError } from '../../src/model/errors.js';
 import { classifyMysqlError, flavorOf, judgeServerVariables, missingBinlogError } from '../../src/sources/mysql/errors.js';
 
-const FIT = { log_bin: 'ON', binlog_format: 'ROW', binlog_row_image: 'FULL', binlog_row_metadata: 'FULL', binlog_transaction_compression: 'OFF' };
+const FIT = {
+  log_bin: 'ON',
+  binlog_format: 'ROW',
+  binlog_row_image: 'FULL',
+  binlog_row_metadata: 'FULL',
+  binlog_transaction_compression: 'OFF',
+  binlog_row_value_options: '',
+};
 
 test('a server with every binlog requirement met passes', () => {
   assert.deepEqual(judgeServerVariables(FIT, 'mariadb'), []);
   assert.deepEqual(judgeServerVariables({ ...FIT, binlog_format: 'row' }, 'mysql'), []);
-  const { binlog_transaction_compression: _omitted, ...older } = FIT;
-  assert.deepEqual(judgeServerVariables(older, 'mysql'), [], 'MySQL before 8.0.20 has no compression variable');
+  const { binlog_transaction_compression: _omitted, binlog_row_value_options: _omitted2, ...older } = FIT;
+  assert.deepEqual(judgeServerVariables(older, 'mysql'), [], 'MySQL before 8.0.3 has neither variable');
 });
 
 test('each unmet requirement names the variable and the fix', () => {
@@ -19,6 +26,7 @@ test('each unmet requirement names the variable and the fix', () => {
     [{ binlog_row_metadata: 'NO_LOG' }, 'mariadb', 'binlog_row_metadata', /SET GLOBAL binlog_row_metadata = 'FULL'/],
     [{ binlog_transaction_compression: 'ON' }, 'mysql', 'binlog_transaction_compression', /'OFF'/],
     [{ log_bin: 'OFF' }, 'mariadb', 'log_bin', /my\.cnf and restart/],
+    [{ binlog_row_value_options: 'PARTIAL_JSON' }, 'mysql', 'binlog_row_value_options', /SET GLOBAL binlog_row_value_options = ''/],
   ];
   for (const [change, flavor, variable, fix] of cases) {
     const problems = judgeServerVariables({ ...FIT, ...change }, flavor);
@@ -28,6 +36,7 @@ test('each unmet requirement names the variable and the fix', () => {
     assert.match(problems[0]!.fix ?? '', fix);
   }
   assert.deepEqual(judgeServerVariables({ ...FIT, binlog_transaction_compression: 'ON' }, 'mariadb'), [], 'MySQL-only');
+  assert.match(judgeServerVariables({ ...FIT, binlog_row_value_options: 'PARTIAL_JSON' }, 'mysql')[0]!.message, /is PARTIAL_JSON, must be '' \(empty\)/);
   assert.equal(judgeServerVariables({}, 'mariadb').length, 4);
 });
 

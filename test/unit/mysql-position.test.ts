@@ -4,6 +4,7 @@ import { SourceError } from '../../src/model/errors.js';
 import {
   advanceGtids,
   binlogDistance,
+  checkpointSerializer,
   compareCoordinates,
   MariadbGtidPosition,
   MysqlGtidSet,
@@ -109,4 +110,17 @@ test('binlog distance flags a confirmed file the server already purged', () => {
     { file: 'bin.000003', size: 3000 },
   ];
   assert.deepEqual(binlogDistance(logs, { file: 'bin.000003', pos: 700 }, { file: 'bin.000001', pos: 400 }), { bytes: null, files: 2, purged: true });
+});
+
+test('checkpointSerializer writes what serializeCheckpoint writes, for every skip', () => {
+  const starts = [
+    { file: 'mariadb-bin.000002', pos: 1234, gtids: '0-1-9', skip: 0 },
+    { file: 'binlog.000001', pos: 4, gtids: null, skip: 7 },
+    { file: 'we"ird\\name.000003', pos: 99, gtids: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5', skip: 0 },
+    { file: 'mariadb-bin.000002', pos: 1234, gtids: '0-1-9', skip: 0, snapshot: true as const },
+  ];
+  for (const start of starts) {
+    const after = checkpointSerializer(start);
+    for (const skip of [0, 1, 10, 123_456]) assert.equal(after(skip), serializeCheckpoint({ ...start, skip }), `${start.file} ${skip}`);
+  }
 });

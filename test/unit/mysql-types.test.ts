@@ -107,3 +107,24 @@ test('temporal text parsers reject what they cannot read', () => {
   assert.equal(parseDateTime('0001-01-01 00:00:00'), -62_135_596_800_000_000n);
   assert.equal(formatInstant(-1n, 6), '1969-12-31T23:59:59.999999Z');
 });
+
+test('parseDateTime reads fixed-width text by position exactly as the general form', () => {
+  const cases: Array<[string, bigint | null]> = [
+    ['1970-01-01 00:00:00', 0n],
+    ['2024-02-29 23:59:59.999999', 1_709_251_199_999_999n],
+    ['2024-02-29 23:59:59.5', 1_709_251_199_500_000n],
+    ['2024-02-29 23:59:59.05', 1_709_251_199_050_000n],
+    ['1969-12-31 23:59:59.000001', -999_999n],
+    ['1900-01-01 00:00:00', -2_208_988_800_000_000n],
+    ['9999-12-31 23:59:59.999999', 253_402_300_799_999_999n],
+    ['0099-12-31 23:59:59', -59_011_459_201_000_000n],
+    ['2024-00-10 10:00:00', null],
+    ['2024-01-00 10:00:00.123', null],
+    ['2024-01-02T03:04:05', 1_704_164_645_000_000n],
+    [' 2024-01-02 03:04:05 ', 1_704_164_645_000_000n],
+  ];
+  for (const [text, micros] of cases) assert.equal(parseDateTime(text), micros, text);
+  for (const text of ['2024-01-02 03:04:0x', '2024-01-02 03:04:05.', '2024-01-02 03:04:05.1234567', '2024/01/02 03:04:05']) {
+    assert.throws(() => parseDateTime(text), SourceError, text);
+  }
+});

@@ -90,7 +90,7 @@ export interface ServerInfo {
   readonly variables: ServerVariables;
 }
 
-const CHECKED_VARIABLES = ['log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'binlog_transaction_compression', 'binlog_checksum', 'server_id', 'version', 'gtid_mode'];
+const CHECKED_VARIABLES = ['log_bin', 'binlog_format', 'binlog_row_image', 'binlog_row_metadata', 'binlog_transaction_compression', 'binlog_row_value_options', 'binlog_checksum', 'server_id', 'version', 'gtid_mode'];
 
 export async function readServerInfo(connection: QueryConnection): Promise<ServerInfo> {
   const [rows] = await connection.query<mysql.RowDataPacket[]>(

@@ -19,6 +19,8 @@ interface Requirement {
   readonly only?: Flavor;
   /** log_bin cannot be set at runtime. */
   readonly restartOnly?: boolean;
+  /** Servers older than the variable do not have it, and behave as the expected value. */
+  readonly absentIsExpected?: boolean;
   readonly why: string;
 }
 
@@ -31,7 +33,15 @@ const REQUIREMENTS: readonly Requirement[] = [
     variable: 'binlog_transaction_compression',
     expected: 'OFF',
     only: 'mysql',
+    absentIsExpected: true, // before MySQL 8.0.20
     why: 'compressed transaction payloads cannot be decoded',
+  },
+  {
+    variable: 'binlog_row_value_options',
+    expected: '',
+    only: 'mysql',
+    absentIsExpected: true, // before MySQL 8.0.3
+    why: 'PARTIAL_JSON logs a JSON update as a diff against a before image the binlog reader does not rebuild',
   },
 ];
 
@@ -41,18 +51,21 @@ export function judgeServerVariables(variables: ServerVariables, flavor: Flavor)
   for (const req of REQUIREMENTS) {
     if (req.only !== undefined && req.only !== flavor) continue;
     const actual = variables[req.variable];
-    // MySQL before 8.0.20 has no binlog_transaction_compression: absent means off.
-    if (actual === undefined && req.variable === 'binlog_transaction_compression') continue;
+    if (actual === undefined && req.absentIsExpected === true) continue;
     if (actual?.toUpperCase() === req.expected) continue;
     const setting = req.variable === 'log_bin' ? 'log_bin' : `${req.variable} = ${req.expected}`;
     const fix = req.restartOnly
       ? `add "${setting}" under [mysqld] in my.cnf and restart the server`
       : `run SET GLOBAL ${req.variable} = '${req.expected}' and add "${setting}" under [mysqld] in my.cnf so it survives a restart`;
     problems.push(
-      new SourceError(`server variable ${req.variable} is ${actual ?? 'not set'}, must be ${req.expected}: ${req.why}`, { fix }),
+      new SourceError(`server variable ${req.variable} is ${shown(actual)}, must be ${shown(req.expected)}: ${req.why}`, { fix }),
     );
   }
   return problems;
+}
+
+function shown(value: string | undefined): string {
+  return value === undefined ? 'not set' : value === '' ? "'' (empty)" : value;
 }
 
 const DELETE_CHECKPOINT = 'delete this source\'s checkpoint so that it starts over with a new snapshot';

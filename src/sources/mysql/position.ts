@@ -258,6 +258,14 @@ export function serializeCheckpoint(checkpoint: MysqlCheckpoint): string {
   return JSON.stringify(snapshot === true ? { file, pos, gtids, skip, snapshot } : { file, pos, gtids, skip });
 }
 
+/** serializeCheckpoint of `start` with any `skip`, for a transaction's rows, which differ only in that last field. */
+export function checkpointSerializer(start: MysqlCheckpoint): (skip: number) => string {
+  if (start.snapshot === true) return (skip) => serializeCheckpoint({ ...start, skip });
+  const { file, pos, gtids } = start;
+  const head = JSON.stringify({ file, pos, gtids, skip: 0 }).slice(0, -'0}'.length);
+  return (skip) => `${head}${skip}}`;
+}
+
 export function parseCheckpoint(text: string): MysqlCheckpoint {
   let value: unknown;
   try {

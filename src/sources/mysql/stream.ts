@@ -12,7 +12,7 @@ import { BinlogClient, type BinlogStart, type RawBinlogEvent } from './binlog-cl
 import type { MysqlConnectionConfig, QueryConnection } from './connection.js';
 import type { Flavor } from './errors.js';
 import { buildTableSchema, parseTableName, readCatalogTable, reconcileWithBinlog, type MysqlTableConfig } from './catalog.js';
-import { advanceGtids, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
+import { advanceGtids, checkpointSerializer, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
 import { toRow } from './types.js';
 import type { ActivityListener } from '../source.js';
 
@@ -53,6 +53,8 @@ interface TableVersion {
 
 interface Transaction {
   readonly start: MysqlCheckpoint;
+  /** The checkpoint after `skip` of this transaction's rows: serialized once per transaction, not per row. */
+  readonly positionAfter: (skip: number) => string;
   readonly gtid: string | null;
   readonly id: string;
   /** Captured row images seen so far, delivered or skipped. */
@@ -197,6 +199,7 @@ export class StreamState {
     }
     this.tx = {
       start,
+      positionAfter: checkpointSerializer(start),
       gtid,
       id: gtid ?? `file=${this.file},pos=${at}`,
       rows: 0,
@@ -284,7 +287,7 @@ export class StreamState {
       }
       if (this.options.transactions && !tx.began) {
         tx.began = true;
-        events.push({ type: 'begin', id: tx.id, scope: tx.id, tsMs: raw.timestamp, position: serializeCheckpoint({ ...tx.start, skip: tx.rows - 1 }) });
+        events.push({ type: 'begin', id: tx.id, scope: tx.id, tsMs: raw.timestamp, position: tx.positionAfter(tx.rows - 1) });
       }
       const image = images[i]!;
       const [before, after] =
@@ -306,7 +309,7 @@ export class StreamState {
         after: after === null ? null : toRow(schema.columns, after),
         source,
         transaction: this.options.transactions ? { id: tx.id, scope: tx.id, totalOrder: tx.totalOrder, dataCollectionOrder: BigInt(count) } : null,
-        position: serializeCheckpoint({ ...tx.start, skip: tx.rows }),
+        position: tx.positionAfter(tx.rows),
       };
       events.push(event);
     }
