@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactTable, type TableTarget } from '../src/lake/compactor.js';
+import { deployedNodeOptions } from './lib/daemon.js';
 import { createLogger } from '../src/ops/logger.js';
 import { ChangeFeed, column, deps, pgTable, startTestRegistry, target } from '../test/support/lake.js';
 
@@ -66,7 +67,11 @@ if (process.argv[2] === 'child') {
   const t = target(lake, feed);
   const run = (label: string): Promise<void> =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [...(process.env.LAKE_CHILD_NODE_ARGS?.split(' ') ?? []), '--import', 'tsx', 'bench/lake-compact.ts', 'child', JSON.stringify({ target: t, registryUrl: registry.registry.url, memoryLimit })], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [...(process.env.LAKE_CHILD_NODE_ARGS?.split(' ') ?? []), '--import', 'tsx', 'bench/lake-compact.ts', 'child', JSON.stringify({ target: t, registryUrl: registry.registry.url, memoryLimit })], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        // As `tributary compact` runs (the bin's shebang, the deploy unit): an explicit heap limit.
+        env: { ...process.env, NODE_OPTIONS: process.env.NODE_OPTIONS ?? deployedNodeOptions() },
+      });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.on('exit', (code) => {

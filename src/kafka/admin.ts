@@ -9,7 +9,7 @@
  */
 import { Admin } from '@platformatic/kafka';
 import { ConfigError, ConnectionError, TributaryError } from '../model/errors.js';
-import { describeKafkaError, protocolErrorIds, toTributaryError } from './errors.js';
+import { describeKafkaError, isUnknownTopic, protocolErrorIds, toTributaryError } from './errors.js';
 import { clientOptions, type KafkaSettings } from './settings.js';
 
 export interface TopicSpec {
@@ -60,6 +60,24 @@ export async function ensureTopics(settings: KafkaSettings, topics: readonly Top
       }
     }
     return result;
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Whether `topic` exists, asked without creating it (the metadata request's topic auto-creation stays off). Ask
+ * before listing a topic's offsets: the client's Admin.listOffsets throws a TypeError for a topic missing from the
+ * metadata.
+ */
+export async function topicExists(settings: KafkaSettings, topic: string): Promise<boolean> {
+  const admin = new Admin(clientOptions(settings, 'admin'));
+  try {
+    await admin.metadata({ topics: [topic], autocreateTopics: false });
+    return true;
+  } catch (error) {
+    if (isUnknownTopic(error)) return false;
+    throw toTributaryError(error, { action: `looking up topic ${topic}`, brokers: settings.brokers });
   } finally {
     await admin.close().catch(() => undefined);
   }

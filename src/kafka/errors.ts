@@ -67,9 +67,7 @@ export function toTributaryError(error: unknown, context: KafkaErrorContext): Tr
       fix: "lower kafka.producer.batchBytes below the broker's message.max.bytes (and the topic's max.message.bytes), or raise those",
     });
   }
-  // The client turns the metadata answer for a missing topic into a UserError without the broker's code.
-  const unknownTopic = nodes.some((node) => node instanceof Error && node.message.startsWith('Unknown topic '));
-  if (ids.has('UNKNOWN_TOPIC_OR_PARTITION') || unknownTopic) {
+  if (isUnknownTopic(error)) {
     return new TributaryError(`Kafka topic missing while ${where}: ${detail}`, {
       cause: error,
       fix: 'create the topic (Tributary does so at start when topic creation is enabled) or check the topic name',
@@ -90,6 +88,13 @@ export function toTributaryError(error: unknown, context: KafkaErrorContext): Tr
   return retriable
     ? new ConnectionError(`Kafka request failed while ${where}: ${detail}`, { cause: error })
     : new TributaryError(`Kafka request failed while ${where}: ${detail}`, { cause: error });
+}
+
+/** Whether the error says a topic does not exist. */
+export function isUnknownTopic(error: unknown): boolean {
+  // The client turns the metadata answer for a missing topic into a UserError without the broker's code.
+  const unknownTopic = flattenErrors(error).some((node) => node instanceof Error && node.message.startsWith('Unknown topic '));
+  return unknownTopic || protocolErrorIds(error).has('UNKNOWN_TOPIC_OR_PARTITION');
 }
 
 function hasCode(nodes: readonly unknown[], code: string): boolean {

@@ -4,7 +4,7 @@
  * compaction rewrites few files. Other keys are split by hash (Iceberg-style bucket[N], murmur3 over a canonical
  * encoding of the key), which spreads rows evenly but makes every file a candidate for any change.
  */
-import type { LakeColumn } from './columns.js';
+import { isTimeColumn, type LakeColumn } from './columns.js';
 import type { PartitionSpec } from './metadata.js';
 
 export interface BucketOptions {
@@ -18,7 +18,8 @@ const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT']);
 
 export function partitionSpecFor(key: readonly LakeColumn[], options: BucketOptions = {}): PartitionSpec {
   const only = key.length === 1 ? key[0] : undefined;
-  if (only !== undefined && INTEGER_TYPES.has(only.type)) {
+  // A duration kept as BIGINT microseconds is no counter: ranges of 65 536 µs would make a file per 65 ms.
+  if (only !== undefined && INTEGER_TYPES.has(only.type) && !isTimeColumn(only)) {
     return { transform: 'truncate', column: only.name, width: options.rangeWidth ?? 65_536 };
   }
   return { transform: 'bucket', columns: key.map((c) => c.name), buckets: options.hashBuckets ?? 64 };

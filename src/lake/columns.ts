@@ -3,6 +3,12 @@
  * holds, chosen to keep the source type: DECIMAL(p,s), microsecond TIMESTAMP with the right UTC flag, DATE, TIME,
  * JSON, UUID, BLOB), a staging type (what the DuckDB appender is fed: plain integers, strings and blobs), and the
  * SQL that turns a staged value into the lake type.
+ *
+ * Time columns (io.debezium.time.Time, MicroTime) follow the database that wrote them (`timeMeaning`):
+ * PostgreSQL's `time` is a time of day (00:00:00 to 24:00:00) and becomes a Parquet TIME; MySQL/MariaDB's TIME is
+ * a duration (-838:59:59.000000 to 838:59:59.000000), which a TIME would wrap, so it stays a BIGINT of
+ * microseconds, described by the field's `doc`. (DuckDB writes an INTERVAL to Parquet as the legacy 12-byte
+ * INTERVAL: it refuses negative values and drops the microseconds, and Iceberg has no interval type.)
  */
 import { fromTwosComplement } from '../avro/index.js';
 import { TributaryError } from '../model/errors.js';
@@ -27,6 +33,8 @@ export interface LakeColumn {
    * seen in the latest value; the Parquet TIMESTAMPTZ keeps the instant but not how many digits it was written with.
    */
   readonly fractionDigits?: number;
+  /** What the column holds when its type alone does not say (Iceberg's field `doc`), e.g. a duration's unit. */
+  readonly doc?: string;
 }
 
 /** One field of an Avro record schema, standing alone: named types it refers to are written out in full. */
@@ -60,10 +68,29 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** What a time column of a database holds: a time of day (PostgreSQL) or a signed duration (MySQL/MariaDB). */
+export type TimeMeaning = 'time-of-day' | 'duration';
+
+/**
+ * The meaning of time columns written by `connector` (a source block's connector name: postgresql, mysql,
+ * mariadb). Only PostgreSQL's are times of day; anything else is kept as a duration, which never changes a value.
+ */
+export function timeMeaning(connector: string | undefined): TimeMeaning {
+  return connector === 'postgresql' ? 'time-of-day' : 'duration';
+}
+
+/** The connector named by an envelope's source block (io.debezium.connector.<connector>.Source), if any. */
+export function envelopeConnector(envelope: unknown): string | undefined {
+  const source = recordFields(envelope)?.find((f) => f.name === 'source')?.type;
+  if (!isObject(source) || typeof source.name !== 'string') return undefined;
+  const full = source.name.includes('.') || typeof source.namespace !== 'string' ? source.name : `${source.namespace}.${source.name}`;
+  return /^io\.debezium\.connector\.([^.]+)\.Source$/.exec(full)?.[1];
+}
+
 /** The columns of the `after` record of a Debezium envelope schema, in schema order. */
-export function envelopeColumns(envelope: unknown, topic: string): ColumnCodec[] {
+export function envelopeColumns(envelope: unknown, topic: string, times: TimeMeaning): ColumnCodec[] {
   return envelopeRowFields(envelope, topic).map(({ name, avro }) => {
-    const codec = fieldCodec(name, avro.type, topic);
+    const codec = fieldCodec(name, avro.type, topic, times);
     return { ...codec, column: { ...codec.column, avro } };
   });
 }
@@ -100,14 +127,14 @@ function writtenOut(type: unknown, types: ReadonlyMap<string, unknown>): unknown
 }
 
 /** The columns of a key record schema, in key order. */
-export function keyColumns(keySchema: unknown, topic: string): ColumnCodec[] {
+export function keyColumns(keySchema: unknown, topic: string, times: TimeMeaning): ColumnCodec[] {
   const fields = recordFields(keySchema);
   if (fields === undefined) {
     throw new LakeSchemaError(`topic ${topic}: the key schema is not a record`, {
       fix: 'compact only change topics whose keys are Debezium key structs',
     });
   }
-  return fields.map((f) => fieldCodec(f.name, f.type, topic));
+  return fields.map((f) => fieldCodec(f.name, f.type, topic, times));
 }
 
 interface AvroField {
@@ -143,15 +170,17 @@ function nonNull(type: unknown): { schema: unknown; nullable: boolean } {
   return { schema: others.length === 1 ? others[0] : others, nullable: others.length < type.length };
 }
 
-function fieldCodec(name: string, fieldType: unknown, topic: string): ColumnCodec {
+function fieldCodec(name: string, fieldType: unknown, topic: string, times: TimeMeaning): ColumnCodec {
   const { schema, nullable } = nonNull(fieldType);
-  const mapped = mapType(schema, `${topic} column ${name}`);
-  return { ...mapped, column: { name, type: mapped.type, nullable, ...(mapped.semantic ? { semantic: mapped.semantic } : {}) } };
+  const mapped = mapType(schema, `${topic} column ${name}`, times);
+  const described = { ...(mapped.semantic ? { semantic: mapped.semantic } : {}), ...(mapped.doc ? { doc: mapped.doc } : {}) };
+  return { ...mapped, column: { name, type: mapped.type, nullable, ...described } };
 }
 
 interface Mapped {
   readonly type: string;
   readonly semantic?: string;
+  readonly doc?: string;
   readonly stage: StageKind;
   readonly toStage: (value: unknown) => unknown;
   readonly toLake: (ref: string) => string;
@@ -165,7 +194,7 @@ const plain = (type: string, stage: StageKind, semantic?: string): Mapped => ({
   ...(semantic ? { semantic } : {}),
 });
 
-function mapType(schema: unknown, what: string): Mapped {
+function mapType(schema: unknown, what: string, times: TimeMeaning): Mapped {
   const json: Json = isObject(schema) ? schema : { type: schema };
   const type = json.type;
   const semantic = typeof json['connect.name'] === 'string' ? json['connect.name'] : undefined;
@@ -173,9 +202,9 @@ function mapType(schema: unknown, what: string): Mapped {
     case 'boolean':
       return plain('BOOLEAN', 'boolean');
     case 'int':
-      return mapInt(json, semantic);
+      return mapInt(json, semantic, times);
     case 'long':
-      return mapLong(semantic);
+      return mapLong(semantic, times);
     case 'float':
       return plain('FLOAT', 'float');
     case 'double':
@@ -191,29 +220,29 @@ function mapType(schema: unknown, what: string): Mapped {
       }
       break;
     case 'array':
-      return mapArray(json, what);
+      return mapArray(json, what, times);
   }
   throw new LakeSchemaError(`${what}: Avro type ${JSON.stringify(schema)} has no lake mapping`, {
     fix: 'this Avro type is not one Tributary or Debezium writes for a column; exclude the column from the source table',
   });
 }
 
-function mapInt(json: Json, semantic: string | undefined): Mapped {
+function mapInt(json: Json, semantic: string | undefined, times: TimeMeaning): Mapped {
   switch (semantic) {
     case 'io.debezium.time.Date':
       return { type: 'DATE', semantic, stage: 'integer', toStage: identity, toLake: (r) => `(DATE '1970-01-01' + ${r})` };
     case 'io.debezium.time.Time':
-      return { type: 'TIME', semantic, stage: 'bigint', toStage: (v) => BigInt(v as number) * 1000n, toLake: timeSql };
+      return timeColumn(semantic, times, (v) => BigInt(v as number) * 1000n);
   }
   if (json['connect.type'] === 'int8') return plain('TINYINT', 'integer', semantic);
   if (json['connect.type'] === 'int16') return plain('SMALLINT', 'integer', semantic);
   return plain('INTEGER', 'integer', semantic);
 }
 
-function mapLong(semantic: string | undefined): Mapped {
+function mapLong(semantic: string | undefined, times: TimeMeaning): Mapped {
   switch (semantic) {
     case 'io.debezium.time.MicroTime':
-      return { type: 'TIME', semantic, stage: 'bigint', toStage: identity, toLake: timeSql };
+      return timeColumn(semantic, times, identity);
     case 'io.debezium.time.Timestamp':
       return { type: 'TIMESTAMP', semantic, stage: 'bigint', toStage: (v) => (v as bigint) * 1000n, toLake: (r) => `make_timestamp(${r})` };
     case 'io.debezium.time.MicroTimestamp':
@@ -250,8 +279,8 @@ function mapBytes(json: Json, semantic: string | undefined): Mapped {
 }
 
 /** Arrays of plain scalars become LISTs (staged as JSON text); anything richer stays JSON. */
-function mapArray(json: Json, what: string): Mapped {
-  const item = mapType(nonNull(json.items).schema, `${what}[]`);
+function mapArray(json: Json, what: string, times: TimeMeaning): Mapped {
+  const item = mapType(nonNull(json.items).schema, `${what}[]`, times);
   const listable = ['BOOLEAN', 'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'FLOAT', 'DOUBLE', 'VARCHAR'].includes(item.type);
   const toStage = (v: unknown): unknown => jsonText((v as unknown[]).map((x) => (x === null ? null : item.toStage(x))));
   if (!listable || item.toLake !== sameSql) return { type: 'JSON', stage: 'varchar', toStage, toLake: (r) => `CAST(${r} AS JSON)` };
@@ -259,7 +288,51 @@ function mapArray(json: Json, what: string): Mapped {
   return { type, stage: 'varchar', toStage, toLake: (r) => `CAST(CAST(${r} AS JSON) AS ${type})` };
 }
 
-const timeSql = (r: string): string => `(TIME '00:00:00' + to_microseconds(${r}))`;
+/** The Connect names of time columns, whose lake type follows `timeMeaning`. */
+const TIME_SEMANTICS: ReadonlySet<string> = new Set(['io.debezium.time.Time', 'io.debezium.time.MicroTime']);
+
+/** The `doc` of a column that keeps a MySQL/MariaDB TIME as a duration. */
+export const DURATION_DOC = 'MySQL/MariaDB TIME: a signed duration in microseconds (-838:59:59 to 838:59:59), not a time of day';
+
+const DAY_MICROS = 86_400_000_000n;
+
+/** A time column staged as microseconds (`toStage` converts the Avro value), stored as `times` says. */
+function timeColumn(semantic: string, times: TimeMeaning, toStage: (v: unknown) => unknown): Mapped {
+  if (times === 'duration') return { type: 'BIGINT', semantic, doc: DURATION_DOC, stage: 'bigint', toStage, toLake: sameSql };
+  return { type: 'TIME', semantic, stage: 'bigint', toStage, toLake: timeOfDaySql };
+}
+
+/**
+ * Microseconds since midnight → TIME. TIME arithmetic wraps at 24:00:00, which PostgreSQL's time includes (and
+ * a TIME holds), so that value is written out; a value outside the day fails the compaction instead of wrapping.
+ */
+function timeOfDaySql(r: string): string {
+  return `CASE WHEN ${r} = ${DAY_MICROS} THEN TIME '24:00:00'
+    WHEN ${r} >= 0 AND ${r} < ${DAY_MICROS} THEN TIME '00:00:00' + to_microseconds(${r})
+    ELSE error('a time of day outside 00:00:00-24:00:00: ' || CAST(${r} AS VARCHAR) || ' microseconds') END`;
+}
+
+/** Whether `column` is a Debezium time column (a time of day or a duration, as `timeMeaning` decided). */
+export function isTimeColumn(column: LakeColumn): boolean {
+  return column.semantic !== undefined && TIME_SEMANTICS.has(column.semantic);
+}
+
+/**
+ * Time columns a lake holds as TIME although `connector`'s time is a duration: written by a Tributary before
+ * durations were kept as such, and their values outside 00:00:00–24:00:00 wrapped (which cannot be undone).
+ */
+export function wrappedTimeColumns(columns: readonly LakeColumn[], connector: string | undefined): string[] {
+  if (timeMeaning(connector) !== 'duration') return [];
+  return columns.filter((c) => isTimeColumn(c) && c.type === 'TIME').map((c) => c.name);
+}
+
+/** What is wrong with a lake table that has `wrapped` columns (wrappedTimeColumns), for an error message. */
+export function wrappedTimesProblem(table: string, connector: string, wrapped: readonly string[]): string {
+  return (
+    `the lake snapshot of ${table} holds the ${connector} TIME column${wrapped.length > 1 ? 's' : ''} ${wrapped.join(', ')} as a time of day, ` +
+    'written by a Tributary that wrapped durations outside 00:00:00–24:00:00 (this version keeps them as BIGINT microseconds)'
+  );
+}
 
 /** An unscaled integer and a scale → the exact decimal text ('-12.340'). */
 export function decimalString(unscaled: bigint, scale: number): string {

@@ -8,17 +8,19 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { RegistryAvroDecoder, type SchemaSource } from '../avro/decoder.js';
 import { unframe } from '../avro/index.js';
+import { topicExists } from '../kafka/admin.js';
 import type { KafkaSettings } from '../kafka/settings.js';
 import { TributaryError } from '../model/errors.js';
 import type { Logger } from '../ops/logger.js';
 import { bucketOf, partitionSpecFor, type BucketOptions } from './buckets.js';
 import { readTopic } from './change-reader.js';
-import { envelopeColumns, keyColumns, LakeSchemaError, type ColumnCodec, type LakeColumn } from './columns.js';
+import { envelopeColumns, envelopeConnector, keyColumns, LakeSchemaError, timeMeaning, wrappedTimeColumns, wrappedTimesProblem, type ColumnCodec, type LakeColumn, type TimeMeaning } from './columns.js';
 import { envelopeReader, type EnvelopeReader } from './envelope-reader.js';
 import { rewriteBucket, reduceChanges } from './merge.js';
 import {
   currentSchema,
   evolveSchema,
+  LakeMetadataError,
   nextMetadata,
   type DataFile,
   type LakeSchema,
@@ -70,6 +72,7 @@ export interface SnapshotResult {
 }
 
 interface SchemaVersion {
+  readonly times: TimeMeaning;
   readonly valueColumns: readonly ColumnCodec[];
   readonly reader: EnvelopeReader;
   keyCodecs?: readonly ColumnCodec[];
@@ -80,6 +83,13 @@ interface SchemaVersion {
 export async function compactTable(target: TableTarget, deps: CompactorDeps): Promise<SnapshotResult[]> {
   const dir = new TableDirectory(target.root, deps.logger);
   await dir.prepare();
+  if (!(await topicExists(deps.kafka, target.topic))) {
+    // Before the daemon first ran (or created the table's topic) there is nothing to compact; the continuous
+    // mode picks the table up in a later round, once the topic exists.
+    const table = `${target.namespace}.${target.table}`;
+    deps.logger.warn({ table, topic: target.topic }, `lake: no change topic ${target.topic} yet for ${table}: nothing to compact (run \`tributary run\` first)`);
+    return [];
+  }
   const unlock = await dir.lock();
   const results: SnapshotResult[] = [];
   try {
@@ -100,6 +110,7 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
   const logger = deps.logger.child({ component: 'lake-compactor', table: `${target.sourceName}/${target.namespace}/${target.table}` });
   const current = await dir.current();
   const metadata = current?.metadata;
+  if (metadata !== undefined) refuseWrappedTimes(metadata, target);
   const from = new Map<number, bigint>(Object.entries(metadata?.snapshots.at(-1)?.kafka.offsets ?? {}).map(([p, o]) => [Number(p), BigInt(o)]));
   const read = await readTopic({ kafka: deps.kafka, groupId: deps.groupId, topic: target.topic, from, maxRecords: deps.maxChangesPerSnapshot });
   const spill = join(target.root, `.spill-${process.pid}`);
@@ -131,7 +142,8 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
       let version = versions.get(schemaId);
       if (version === undefined) {
         const writer = await decoder.schemaFor(schemaId, `value of ${where()}`);
-        version = { valueColumns: envelopeColumns(writer.schema, target.topic), reader: envelopeReader(writer.schema, writer.type) };
+        const times = timeMeaning(envelopeConnector(writer.schema));
+        version = { times, valueColumns: envelopeColumns(writer.schema, target.topic, times), reader: envelopeReader(writer.schema, writer.type) };
         versions.set(schemaId, version);
       }
       const envelope = version.reader.read(payload) as Envelope;
@@ -147,7 +159,7 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
         });
       }
       const key = decoder.decodeKnown(record.key) ?? (await decoder.decode(record.key, `key of ${where()}`));
-      version.keyCodecs ??= keyColumns(key.schema, target.topic);
+      version.keyCodecs ??= keyColumns(key.schema, target.topic, version.times);
       version.writer ??= await staging.writer(version.valueColumns, version.keyCodecs);
       latestKey = version.keyCodecs;
       spec ??= partitionSpecFor(version.keyCodecs.map((c) => c.column), deps.buckets);
@@ -243,6 +255,21 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
     await read.close();
     await rm(spill, { recursive: true, force: true });
   }
+}
+
+/**
+ * A lake written before MySQL/MariaDB TIME was kept as a duration holds it as a time of day: values outside
+ * 00:00:00–24:00:00 wrapped, and no conversion can tell which did. The table is rebuilt from its topic instead.
+ */
+function refuseWrappedTimes(metadata: TableMetadata, target: TableTarget): void {
+  const wrapped = wrappedTimeColumns(currentSchema(metadata).fields, metadata.source.connector);
+  if (wrapped.length === 0) return;
+  const table = `${target.namespace}.${target.table}`;
+  throw new LakeMetadataError(wrappedTimesProblem(table, metadata.source.connector, wrapped), {
+    fix:
+      `re-compact the table: delete ${target.root} and run tributary compact -c FILE --table ${table} --once ` +
+      `(if the topic ${target.topic} no longer holds every change, re-emit the table first with tributary replay -c FILE --table ${table} --from database)`,
+  });
 }
 
 const ZONED_TIMESTAMP = 'io.debezium.time.ZonedTimestamp';

@@ -131,8 +131,14 @@ export class SnapshotScan {
   }
 
   /**
-   * A read that fails because a data file is gone: the compactor keeps only the current and the previous
-   * version's files, so two compactions during a long read remove the files of the version being read.
+   * A read that fails because a data file is gone. The compactor keeps the current and the previous version's
+   * files, so a replay outlives one publish but not two. This fails the replay, and the rerun resumes after the
+   * last acknowledged row, in the newest snapshot. Rows keep their bucket and key order across snapshots, since a
+   * table's partition spec never changes, so nothing is skipped. A missing file can never be read as an empty one,
+   * because DuckDB fails on it and every failure is checked here. Why not keep the files for the reader instead:
+   * pinning a version would need the replay to write into the lake, which it may only be able to read, and a
+   * killed replay would leave its pin behind. A time-based grace period would not bound a replay either (--rate,
+   * a slow broker), so this error would still be needed.
    */
   private async guard<T>(files: readonly DataFile[], read: () => Promise<T>): Promise<T> {
     try {
@@ -141,9 +147,14 @@ export class SnapshotScan {
       for (const file of files) {
         const path = join(this.root, file.path);
         if (await access(path).then(() => false, () => true)) {
+          const table = `${this.metadata.namespace}.${this.metadata.table}`;
           throw new TributaryError(
-            `lake snapshot ${this.metadata.currentSnapshotId} of ${this.metadata.namespace}.${this.metadata.table} lost its data file ${path} while it was being read: newer snapshots replaced it`,
-            { cause: error, retriable: true, fix: 'run the same command again: it continues after the last row Kafka acknowledged, from the newest snapshot' },
+            `lake snapshot ${this.metadata.currentSnapshotId} of ${table} was replaced while it was being replayed: newer snapshots superseded it and the compactor removed its data file ${path}`,
+            {
+              cause: error,
+              retriable: true,
+              fix: `rerun tributary replay -c FILE --table ${table} with the same options: it continues after the last row Kafka acknowledged, from the new snapshot`,
+            },
           );
         }
       }

@@ -7,6 +7,7 @@
  */
 import type { MysqlSourceInfo, PostgresSourceInfo, Value } from '../model/change.js';
 import type { Config } from '../config/index.js';
+import { wrappedTimeColumns, wrappedTimesProblem } from '../lake/columns.js';
 import { currentSchema, currentSnapshot, type SourcePosition } from '../lake/metadata.js';
 import { SnapshotScan, type ScanPosition } from '../lake/snapshot-scan.js';
 import type { TableId } from '../model/schema.js';
@@ -42,6 +43,12 @@ export class LakeSnapshotReader implements SnapshotReader {
       });
     }
     const snapshot = currentSnapshot(metadata);
+    const wrapped = wrappedTimeColumns(currentSchema(metadata).fields, metadata.source.connector);
+    if (wrapped.length > 0) {
+      throw new LakeReplayError(wrappedTimesProblem(table, metadata.source.connector, wrapped), {
+        fix: `re-compact the table: delete ${dir.root} and run tributary compact -c FILE --table ${table} --once, ${USE_DATABASE}`,
+      });
+    }
     const id: TableId =
       target.source.kind === 'postgres'
         ? { database: target.source.connection.database, schema: metadata.namespace, table: metadata.table }

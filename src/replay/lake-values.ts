@@ -1,8 +1,8 @@
 /**
  * Lake values (what DuckDB reads from the Parquet files) → the neutral Values of src/model/change.ts, per
  * column type, so the live encoder writes them exactly as the change events had them: DECIMAL as its exact
- * text, TIMESTAMP/TIME as microseconds, TIMESTAMPTZ as ISO-8601 UTC text with the source's fractional digits
- * (±infinity as PostgreSQL spells it), BLOB as bytes. Arrays are selected as lists of their staged form
+ * text, TIMESTAMP/TIME (and MySQL TIME durations, kept as BIGINT) as microseconds, TIMESTAMPTZ as ISO-8601 UTC
+ * text with the source's fractional digits (±infinity as PostgreSQL spells it), BLOB as bytes. Arrays are selected as lists of their staged form
  * (columns.ts: the lake keeps arrays of anything but plain scalars as JSON of the staged values).
  */
 import {
@@ -49,7 +49,12 @@ function lakeReader(type: FieldType, where: string): (value: DuckDBValue) => Val
     case 'date':
       return (v) => expect(v, DuckDBDateValue, where).days;
     case 'time':
-      return (v) => expect(v, DuckDBTimeValue, where).micros;
+      // A time of day is a TIME, a MySQL/MariaDB duration BIGINT microseconds (lake/columns.ts timeMeaning).
+      return (v) => {
+        if (v instanceof DuckDBTimeValue) return v.micros;
+        if (typeof v === 'bigint') return v;
+        throw mismatch(v, 'TIME or BIGINT', where);
+      };
     case 'timestamp':
       return (v) => expect(v, DuckDBTimestampValue, where).micros;
     case 'timestamptz':

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UNAVAILABLE, type Row } from '../../src/model/change.js';
 import { compactTable } from '../../src/lake/compactor.js';
+import { LakeMetadataError, nextMetadata, type SchemaField } from '../../src/lake/metadata.js';
+import { TableDirectory } from '../../src/lake/table-dir.js';
+import { silentLogger } from '../../src/ops/logger.js';
 import { ChangeFeed, column, deps, pgTable, readSnapshot, startTestRegistry, target, type TestRegistry } from '../support/lake.js';
 
 let registry: TestRegistry;
@@ -220,6 +223,37 @@ test('a lake directory that cannot be written is named with the fix', async () =
     await assert.rejects(compactTable(target(blocker, feed), deps(registry.registry.url)), (error: Error & { fix?: string }) => {
       assert.match(error.message, /is not writable/);
       assert.match(error.fix ?? '', /lake\.path/);
+      return true;
+    });
+  } finally {
+    await feed.close();
+  }
+});
+
+test('a lake that holds a MySQL TIME as a time of day is refused before reading, naming the table and the re-compaction', async () => {
+  const feed = new ChangeFeed(registry.client, pgTable('wrapped', [column('id', { kind: 'int64' }, false)]));
+  await feed.createTopic();
+  const t = target(lake, feed);
+  // What a Tributary before durations were kept as BIGINT published for a MariaDB table with a TIME column.
+  const fields: SchemaField[] = [
+    { id: 1, name: 'id', type: 'BIGINT', nullable: false },
+    { id: 2, name: 'span', type: 'TIME', nullable: true, semantic: 'io.debezium.time.MicroTime' },
+  ];
+  const dir = new TableDirectory(t.root, silentLogger());
+  await dir.prepare();
+  await dir.publish(
+    1,
+    nextMetadata(
+      { tableUuid: crypto.randomUUID(), source: { name: 'pg', connector: 'mariadb' }, namespace: t.namespace, table: t.table, topic: t.topic, partitionSpec: { transform: 'truncate', column: 'id', width: 10 } },
+      { schema: { schemaId: 0, fields, key: ['id'] }, lastColumnId: 2, files: [], filesAdded: 0, filesRemoved: 0, changesApplied: 0, source: null, kafka: { topic: t.topic, offsets: {} }, madeAt: new Date() },
+    ),
+  );
+  try {
+    await assert.rejects(compactTable(t, deps(registry.registry.url)), (error: LakeMetadataError) => {
+      assert.ok(error instanceof LakeMetadataError);
+      assert.match(error.message, /lake snapshot of public\.wrapped holds the mariadb TIME column span as a time of day/);
+      assert.match(error.fix ?? '', /delete .*\/pg\/public\/wrapped and run tributary compact -c FILE --table public\.wrapped --once/);
+      assert.match(error.fix ?? '', /tributary replay -c FILE --table public\.wrapped --from database/);
       return true;
     });
   } finally {

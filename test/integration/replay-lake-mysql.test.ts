@@ -3,16 +3,22 @@
  * BIT, binary strings, TIME/DATETIME/TIMESTAMP of several precisions, YEAR, ENUM, SET, JSON, defaults) streamed by
  * the daemon, compacted and replayed from the lake. An independent consumer finds the table of the live topic,
  * event for event what a replay from the database gives (but for processing times and the position each was read
- * at), with the lake snapshot's binlog position in every source block.
+ * at), with the lake snapshot's binlog position in every source block. TIME is a duration (negative, or beyond
+ * 24 hours up to 838:59:59): an independent DuckDB reader finds the database's values in the Parquet files as
+ * microseconds, and the replay from the lake gives them back.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RowDataPacket } from 'mysql2/promise';
 import { loadConfig } from '../../src/config/index.js';
+import { DURATION_DOC } from '../../src/lake/columns.js';
+import { currentSchema } from '../../src/lake/metadata.js';
 import { Daemon, startTestRegistry, writeDaemonConfig, type TestRegistry } from '../support/daemon.js';
 import { readDecoded } from '../support/debezium-consumer.js';
+import { readSnapshot } from '../support/lake.js';
 import { adminConnection, uniqueName } from '../support/mysql.js';
 import { assertLiveSchemas, assertSameEvents, replayBoth, tableFromTopic } from '../support/replay-lake.js';
 
@@ -53,6 +59,7 @@ const COLUMNS: [string, string, string][] = [
   ['dt', 'DATE', "DATE '1969-12-25' + INTERVAL seq DAY"],
   ['tm', 'TIME(6)', 'SEC_TO_TIME(seq * 1.234567)'],
   ['tm0', 'TIME', 'SEC_TO_TIME(seq * 7)'],
+  ['dur', 'TIME(6)', "ELT(seq % 5 + 1, '-838:59:59.000000', '-00:00:01.5', '25:00:00', '838:59:59.000000', '12:34:56.789012')"],
   ['dtm', 'DATETIME(6)', "TIMESTAMP '1969-12-31 12:00:00' + INTERVAL seq * 1000001 MICROSECOND"],
   ['dtm0', 'DATETIME', "TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq MINUTE"],
   ['ts', 'TIMESTAMP(6) NULL', "TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq * 1500001 MICROSECOND"],
@@ -110,6 +117,24 @@ test('a MariaDB table streamed, compacted and replayed from the lake: the same t
       for (const [key, row] of expected) assert.equal(replayed.get(key), row, `row ${key}`);
 
       assertSameEvents(both.lake.records, both.database.records);
+
+      // TIME durations: the database's microseconds, in the Parquet files and in the replay from the lake.
+      const [durRows] = await mysql.query<RowDataPacket[]>(`SELECT id, CAST(TIME_TO_SEC(dur) * 1000000 AS SIGNED) AS us FROM test.${name}`);
+      const durations = new Map(durRows.map((r) => [String(r['id']), r['us'] === null ? null : BigInt(r['us'] as number | string)]));
+      assert.deepEqual(
+        new Set(durations.values()),
+        new Set([null, -3_020_399_000_000n, -1_500_000n, 90_000_000_000n, 3_020_399_000_000n, 45_296_789_012n]),
+      );
+      const onDisk = await readSnapshot(join(lake, name, name, 'test', name));
+      assert.equal(onDisk.types.get('dur'), 'BIGINT');
+      const durField = currentSchema(onDisk.metadata).fields.find((f) => f.name === 'dur');
+      assert.deepEqual([durField?.type, durField?.semantic, durField?.doc], ['BIGINT', 'io.debezium.time.MicroTime', DURATION_DOC]);
+      assert.equal(onDisk.rows.size, durations.size);
+      for (const [id, us] of durations) assert.equal(onDisk.rows.get(id)?.['dur'], us === null ? null : String(us), `dur of row ${id} in the Parquet files`);
+      for (const record of both.lake.records) {
+        const after = record.value!.after as Record<string, unknown>;
+        assert.equal(after['dur'], durations.get(String(after['id'])), `dur of row ${String(after['id'])} replayed from the lake`);
+      }
       await assertLiveSchemas(registry.url, liveTopic, [both.lake.topic, both.database.topic]);
 
       // The lake snapshot's binlog position: that of the last change it holds.

@@ -1,27 +1,33 @@
 /**
  * `tributary replay` from the lake, interrupted: killed with -9 and rerun, the topic ends with every row and at
  * most one batch of duplicates; stopped cleanly on a table whose composite text key spreads rows over hash
- * buckets, the rerun continues exactly after the last acknowledged row. The lakes are compacted from change
- * topics written by the test, so no database is involved, as none is in a lake replay.
+ * buckets, the rerun continues exactly after the last acknowledged row; its snapshot's files removed by two
+ * compactions mid-read, it fails naming the rerun, which continues from the new snapshot; stopped and rerun from
+ * the database, it starts over with a warning. The lakes are compacted from change topics written by the test,
+ * so the database is involved only where a replay reads it.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { CheckpointStore } from '../../src/checkpoint/store.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
 import { compactTable } from '../../src/lake/compactor.js';
 import type { Row } from '../../src/model/change.js';
+import { TributaryError } from '../../src/model/errors.js';
 import type { TableSchema } from '../../src/model/schema.js';
-import { silentLogger } from '../../src/ops/logger.js';
-import { replayProgressName, runReplay } from '../../src/replay/index.js';
+import { createLogger, silentLogger } from '../../src/ops/logger.js';
+import { replayProgressName, runReplay, type SnapshotReader } from '../../src/replay/index.js';
+import { LakeSnapshotReader } from '../../src/replay/lake-reader.js';
+import { resolveTarget } from '../../src/replay/target.js';
 import { writeDaemonConfig } from '../support/daemon.js';
 import { readDecoded } from '../support/debezium-consumer.js';
 import { uniqueTopic } from '../support/kafka.js';
 import { ChangeFeed, column, deps, pgTable, startTestRegistry, target, type TestRegistry } from '../support/lake.js';
-import { uniqueName, waitFor } from '../support/postgres.js';
-import { checkRecords, expectedRow, ReplayChild, topicEnd } from '../support/replay.js';
+import { sql, uniqueName, waitFor } from '../support/postgres.js';
+import { checkRecords, expectedRow, PG_COLUMNS, pgFill, ReplayChild, topicEnd } from '../support/replay.js';
 
 const BATCH = 2000;
 
@@ -36,8 +42,11 @@ after(async () => {
   rmSync(lake, { recursive: true, force: true });
 });
 
-/** Writes `rows` to a change topic, compacts it, and returns a config whose source has that table and lake. */
-async function lakeTable(schema: TableSchema, rows: Iterable<Row>, buckets = {}): Promise<{ file: string; table: string }> {
+/**
+ * Writes `rows` to a change topic, compacts it, and returns a config whose source has that table and lake (and
+ * the PostgreSQL database test, for a table created there too), with the feed's topic prefix for later changes.
+ */
+async function lakeTable(schema: TableSchema, rows: Iterable<Row>, buckets = {}): Promise<{ file: string; table: string; prefix: string }> {
   const feed = new ChangeFeed(registry.client, schema);
   await feed.createTopic();
   for (const row of rows) feed.upsert(row, 'r');
@@ -49,7 +58,7 @@ async function lakeTable(schema: TableSchema, rows: Iterable<Row>, buckets = {})
     registry.registry.url,
     { lake: { path: lake }, logging: { level: 'warn' } },
   );
-  return { file, table };
+  return { file, table, prefix: feed.prefix };
 }
 
 /** Rows checkRecords knows: for these column types the neutral values are what the consumer decodes. */
@@ -136,5 +145,140 @@ test('a stopped replay of a hash-bucketed composite text key continues exactly a
   for (const record of records) {
     const after = record.value!.after!;
     assert.equal(after.label, `label ${Number(after.n as bigint) + 15_000}`);
+  }
+});
+
+/** The lake reader, holding back the row numbered by a key of `pauses` until its function has run. */
+function pausingLakeReader(config: Config, table: string, pauses: ReadonlyMap<number, () => Promise<void>>): SnapshotReader {
+  const inner = new LakeSnapshotReader({ config, target: resolveTarget(config, table), logger: silentLogger() });
+  return {
+    kind: 'lake',
+    async open(afterKey) {
+      const snapshot = await inner.open(afterKey);
+      return {
+        ...snapshot,
+        async *rows(signal) {
+          let read = 0;
+          for await (const row of snapshot.rows(signal)) {
+            await pauses.get(++read)?.();
+            yield row;
+          }
+        },
+      };
+    },
+  };
+}
+
+test('two compactions during a lake replay remove the files it reads: a clear error, and a rerun completes from the new snapshot', async () => {
+  const ROWS = 20_000;
+  const ADDED = 1_000;
+  const WIDTH = 2_000;
+  const schema = pgTable(uniqueName('replay_lake_replaced'), [...GENERATED.columns]);
+  const { file, table, prefix } = await lakeTable(schema, generated(ROWS), { rangeWidth: WIDTH });
+  const config = loadConfig(file);
+  const topic = uniqueTopic('replay-lake-replaced');
+  const feed = new ChangeFeed(registry.client, schema, prefix);
+  const compact = async (): Promise<number | null | undefined> => {
+    await feed.flush();
+    const [published] = await compactTable(target(lake, feed), deps(registry.registry.url, { buckets: { rangeWidth: WIDTH } }));
+    return published?.snapshotId;
+  };
+  const published: (number | null | undefined)[] = [];
+  // Each bucket's rows are sorted by DuckDB before the first is handed out, so a pause in a bucket lets the
+  // compactions run before the next bucket's files are opened. The first compaction rewrites every bucket; its
+  // clean-up keeps the previous version, so the second bucket still reads. The second one keeps only its own and
+  // the first one's files: the third bucket of the replay's version is gone.
+  const pauses = new Map([
+    [1000, async () => {
+      for (const row of generated(ROWS)) feed.upsert(row);
+      published.push(await compact());
+    }],
+    [3000, async () => {
+      for (let id = ROWS + 1; id <= ROWS + ADDED; id++) feed.upsert(expectedRow(id) as Row);
+      published.push(await compact());
+    }],
+  ]);
+  try {
+    await assert.rejects(runReplay(config, { table, toTopic: topic, logger: silentLogger(), reader: pausingLakeReader(config, table, pauses) }), (error: unknown) => {
+      assert.ok(error instanceof TributaryError, String(error));
+      assert.match(error.message, new RegExp(`lake snapshot 1 of ${table} was replaced while it was being replayed`));
+      assert.match(error.fix ?? '', new RegExp(`rerun tributary replay -c FILE --table ${table}`));
+      return true;
+    });
+  } finally {
+    await feed.close();
+  }
+  assert.deepEqual(published, [2, 3]);
+  const store = CheckpointStore.open(config.checkpoint.path);
+  try {
+    // Ids 1–3999 were read; the last of them was still held back to learn whether it is the table's last row.
+    assert.equal(store.getSnapshot(replayProgressName(table, topic), table)?.rows, 2 * WIDTH - 2, 'the rows emitted before the failure were acknowledged');
+  } finally {
+    store.close();
+  }
+
+  const result = await runReplay(config, { table, toTopic: topic, logger: silentLogger() });
+  assert.equal(result.from, 'lake');
+  assert.equal(result.resumed, true);
+  assert.equal(result.completed, true);
+  assert.equal(result.totalRows, ROWS + ADDED, 'the rows the new snapshot added are replayed too');
+  assert.notEqual(result.positions.current, result.positions.first, 'the rest is read at the new snapshot’s position');
+  const records = await readDecoded(registry.registry.url, topic, (r) => r.length >= ROWS + ADDED, 120_000);
+  const seen = checkRecords(records);
+  assert.equal(seen.size, ROWS + ADDED, 'every row');
+  assert.equal(records.length, ROWS + ADDED, 'no duplicates: the failed run acknowledged what it had emitted');
+});
+
+test('an unfinished lake replay rerun with --from database warns and starts from the first row', async () => {
+  const ROWS = 20_000;
+  const schema = pgTable(uniqueName('replay_lake_switch'), [...GENERATED.columns]);
+  const name = schema.id.table;
+  await sql(`CREATE TABLE ${name} (${PG_COLUMNS})`, pgFill(name, ROWS));
+  try {
+    const { file, table } = await lakeTable(schema, generated(ROWS));
+    const config = loadConfig(file);
+    const topic = uniqueTopic('replay-lake-switch');
+    const stop = new AbortController();
+    // No --from: the table has a lake snapshot. At 5 000 rows/s the stop comes seconds before the end.
+    const running = runReplay(config, { table, toTopic: topic, logger: silentLogger(), rate: 5_000, signal: stop.signal });
+    const store = CheckpointStore.open(config.checkpoint.path);
+    try {
+      await waitFor(() => (store.getSnapshot(replayProgressName(table, topic), table)?.rows ?? 0) >= 2_000, 'replay progress', 60_000);
+    } finally {
+      store.close();
+    }
+    stop.abort();
+    const stopped = await running;
+    assert.equal(stopped.from, 'lake');
+    assert.equal(stopped.completed, false);
+
+    const logLines: string[] = [];
+    const logger = createLogger('warn', new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
+    const result = await runReplay(config, { table, from: 'database', toTopic: topic, logger });
+    const warnings = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.level === 'warn');
+    assert.deepEqual(
+      warnings.map(({ rows, unfinished, from, msg }) => ({ rows, unfinished, from, msg })),
+      [{ rows: stopped.totalRows, unfinished: 'lake', from: 'database', msg: 'the unfinished replay read from the lake; reading from the database starts from the first row' }],
+    );
+    assert.equal(result.from, 'database');
+    assert.equal(result.resumed, false);
+    assert.equal(result.completed, true);
+    assert.equal(result.rows, ROWS, 'every row again');
+    assert.equal(result.totalRows, ROWS, 'the first run’s rows are not counted');
+
+    const end = await topicEnd(topic);
+    assert.equal(end, stopped.totalRows + ROWS);
+    const records = await readDecoded(registry.registry.url, topic, (r) => r.length >= end, 120_000);
+    const seen = checkRecords(records);
+    assert.equal(seen.size, ROWS, 'every row');
+    const rerun = records.slice(stopped.totalRows);
+    assert.deepEqual(rerun.map((r) => r.value!.after!.id), Array.from({ length: ROWS }, (_, i) => i + 1), 'the rerun starts from the first row');
+    assert.ok(rerun.every((r) => r.value!.source.lsn !== records[0]!.value!.source.lsn), 'the rerun carries the database read’s position');
+    // The only duplicates: the rows the stopped run emitted, each once more.
+    const duplicates = [...seen].filter(([, count]) => count > 1);
+    assert.equal(duplicates.length, stopped.totalRows);
+    assert.ok(duplicates.every(([id, count]) => count === 2 && id <= stopped.totalRows));
+  } finally {
+    await sql(`DROP TABLE ${name}`);
   }
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildValueSchema, schemaJson } from '../../src/avro/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import { envelopeColumns } from '../../src/lake/columns.js';
+import { envelopeColumns, envelopeConnector, timeMeaning } from '../../src/lake/columns.js';
 import { LakeMetadataError, nextMetadata, type LakeSchema, type TableMetadata } from '../../src/lake/metadata.js';
 import { TableDirectory } from '../../src/lake/table-dir.js';
 import { ConfigError } from '../../src/model/errors.js';
@@ -61,7 +61,7 @@ const TABLE: TableSchema = {
 /** The lake schema the compactor records for TABLE's change topic. */
 function lakeSchema(table: TableSchema, kind: 'postgresql' | 'mysql' = 'postgresql'): LakeSchema {
   const envelope = JSON.parse(schemaJson(buildValueSchema(TOPIC, table, kind))) as unknown;
-  const fields = envelopeColumns(envelope, TOPIC).map((c, i) => ({
+  const fields = envelopeColumns(envelope, TOPIC, timeMeaning(envelopeConnector(envelope))).map((c, i) => ({
     ...c.column,
     ...(c.column.semantic === 'io.debezium.time.ZonedTimestamp' ? { fractionDigits: 3 } : {}),
     id: i + 1,
@@ -171,6 +171,18 @@ test('lake metadata from before replay read the lake is refused with the fix', a
     schemas: metadata.schemas.map((s) => ({ ...s, fields: s.fields.map(({ avro: _avro, ...field }) => field) })),
   }));
   await assert.rejects(replay('old'), (error: LakeReplayError) => /did not record the column types/.test(error.message));
+});
+
+test('a lake that holds a MySQL/MariaDB TIME as a time of day is refused, naming the columns and the re-compaction', async () => {
+  // Written by a Tributary before durations were kept as BIGINT: its values outside the day wrapped.
+  await publish('wrapped', (metadata) => ({ ...metadata, source: { name: 'shop', connector: 'mariadb' } }));
+  await assert.rejects(replay('wrapped'), (error: LakeReplayError) => {
+    assert.ok(error instanceof LakeReplayError);
+    assert.match(error.message, /lake snapshot of public\.orders holds the mariadb TIME columns at3, at6 as a time of day/);
+    assert.match(error.fix ?? '', /delete .*wrapped\/shop\/public\/orders and run tributary compact -c FILE --table public\.orders --once/);
+    assert.match(error.fix ?? '', /--from database/);
+    return true;
+  });
 });
 
 test('an unknown table names the tables the config has', async () => {
