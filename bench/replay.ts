@@ -55,6 +55,7 @@ interface ChildResult {
 
 function replay(configFile: string, options: Record<string, unknown>): Promise<ChildResult> {
   const flags = args['cpu-prof'] === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`];
+  flags.push(...(process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? []));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', CHILD, configFile, JSON.stringify(options)], {
       stdio: ['ignore', 'pipe', 'pipe'],

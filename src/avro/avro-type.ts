@@ -12,7 +12,7 @@ const MIN_LONG = -(2n ** 63n);
 const MAX_LONG = 2n ** 63n - 1n;
 
 /** Reads and writes every Avro long as a bigint, so int64 values survive the full signed 64-bit range. */
-const bigintLong = withDirectWrite(
+const bigintLong = withDirectAccess(
   avro.types.LongType.__with({
     fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
     toBuffer: (n: bigint) => {
@@ -34,13 +34,54 @@ interface Tap {
 }
 
 /**
- * avsc's custom long writes through an 8-byte Buffer per value (toBuffer, then re-packing it as a varint), the
- * biggest allocation per event. This writes the zigzag varint straight from the bigint: through avsc's own
- * number path while the value is a safe integer (every realistic id, LSN and timestamp), bit by bit beyond.
+ * Reads a zigzag varint long as a bigint. avsc's custom long reads each value into a new 8-byte Buffer for
+ * fromBuffer; the lake reads several longs per record. Seven 7-bit groups (49 bits) are summed as a double, exact;
+ * longer values (nanosecond timestamps) continue in bigint.
  */
-function withDirectWrite(frozen: avro.Type): avro.Type {
+function readLong(tap: Tap): bigint {
+  const { buf } = tap;
+  let pos = tap.pos;
+  let small = 0;
+  let shift = 0;
+  let byte: number | undefined;
+  do {
+    byte = buf[pos++];
+    if (byte === undefined) return truncated(tap);
+    small += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80 && shift < 49);
+  if ((byte & 0x80) === 0) {
+    tap.pos = pos;
+    return BigInt(small % 2 === 0 ? small / 2 : -(small + 1) / 2);
+  }
+  let big = BigInt(small);
+  let bigShift = 49n;
+  do {
+    byte = buf[pos++];
+    if (byte === undefined) return truncated(tap);
+    big |= BigInt(byte & 0x7f) << bigShift;
+    bigShift += 7n;
+  } while (byte & 0x80);
+  tap.pos = pos;
+  return BigInt.asIntN(64, (big >> 1n) ^ -(big & 1n));
+}
+
+/** Past the end: avsc checks the position after reading and reports the truncated buffer itself. */
+function truncated(tap: Tap): bigint {
+  tap.pos = tap.buf.length + 1;
+  return 0n;
+}
+
+/**
+ * avsc's custom long writes and reads through an 8-byte Buffer per value (toBuffer/fromBuffer around the varint),
+ * the biggest allocation per event. This writes the zigzag varint straight from the bigint: through avsc's own
+ * number path while the value is a safe integer (every realistic id, LSN and timestamp), bit by bit beyond; and
+ * reads it with readLong.
+ */
+function withDirectAccess(frozen: avro.Type): avro.Type {
   const type = Object.create(frozen) as avro.Type & { _write(tap: Tap, n: unknown): void };
   const isValid = (frozen as unknown as { _isValid(n: unknown): boolean })._isValid;
+  Object.defineProperty(type, '_read', { value: readLong });
   Object.defineProperty(type, '_write', {
     value: (tap: Tap, n: unknown): void => {
       if (typeof n === 'bigint' && n >= -0xfffffffffffffn && n <= 0xfffffffffffffn) return tap.writeLong(Number(n));

@@ -304,6 +304,12 @@ export function twosComplement(value: bigint): Buffer {
 /** The inverse of twosComplement, for readers and tests. */
 export function fromTwosComplement(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
+  // Up to six bytes fit a double exactly: the lake reads every DECIMAL through here, so spare it the hex string.
+  if (bytes.length <= 6) {
+    let small = 0;
+    for (const byte of bytes) small = small * 256 + byte;
+    return BigInt((bytes[0] ?? 0) & 0x80 ? small - 2 ** (8 * bytes.length) : small);
+  }
   const unsigned = BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
   const first = bytes[0] ?? 0;
   return first & 0x80 ? unsigned - (1n << BigInt(bytes.length * 8)) : unsigned;

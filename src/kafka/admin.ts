@@ -83,6 +83,22 @@ export async function topicExists(settings: KafkaSettings, topic: string): Promi
   }
 }
 
+/**
+ * Sets a consumer group's committed offsets for `topic` as an administrator does (generation -1), for a reader
+ * that names its own offsets and never joins the group: lag monitoring still sees how far it got.
+ */
+export async function commitGroupOffsets(settings: KafkaSettings, groupId: string, topic: string, offsets: ReadonlyMap<number, bigint>): Promise<void> {
+  if (offsets.size === 0) return;
+  const admin = new Admin(clientOptions(settings, 'admin'));
+  try {
+    await admin.alterConsumerGroupOffsets({ groupId, topics: [{ name: topic, partitionOffsets: [...offsets].map(([partition, offset]) => ({ partition, offset })) }] });
+  } catch (error) {
+    throw toTributaryError(error, { action: `committing offsets of group ${groupId} on ${topic}`, brokers: settings.brokers });
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
 /** Asks the cluster for its metadata within `timeoutMs`; the start-up check that the brokers are reachable. */
 export async function probeBrokers(settings: KafkaSettings, timeoutMs: number): Promise<ClusterInfo> {
   const admin = new Admin({ ...clientOptions(settings, 'probe'), connectTimeout: timeoutMs, retries: 0, timeout: timeoutMs });

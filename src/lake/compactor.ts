@@ -134,7 +134,7 @@ async function compactOnce(target: TableTarget, dir: TableDirectory, deps: Compa
     let source: SourcePosition | null = null;
     let lastProgress = Date.now();
 
-    for await (const record of read.records) {
+    for await (const batch of read.batches) for (const record of batch) {
       records++;
       if (record.value === null) continue;
       const where = (): string => `${target.topic}[${record.partition}]@${record.offset}`;
@@ -331,15 +331,20 @@ export function positionOf(source: Record<string, unknown>): SourcePosition {
 export function laterPosition(a: SourcePosition | null, b: SourcePosition): SourcePosition {
   if (a === null) return b;
   if (a.connector === 'postgresql' && b.connector === 'postgresql') {
-    return BigInt(b.lsn ?? -1) >= BigInt(a.lsn ?? -1) ? b : a;
+    return b.lsn === null || (a.lsn !== null && compareUnsigned(b.lsn, a.lsn) < 0) ? a : b;
   }
   if (a.connector !== 'postgresql' && b.connector !== 'postgresql') {
-    const order = compareBinlog(a.file, b.file) || Math.sign(Number(BigInt(b.pos) - BigInt(a.pos))) || b.row - a.row;
+    const order = compareBinlog(a.file, b.file) || compareUnsigned(b.pos, a.pos) || b.row - a.row;
     return order >= 0 ? b : a;
   }
   throw new TributaryError('one topic carries changes of both PostgreSQL and MySQL sources', {
     fix: 'give each source its own topicPrefix',
   });
+}
+
+/** Compares non-negative decimal integers as text (LSNs, binlog offsets): called per record, so no BigInt. */
+function compareUnsigned(a: string, b: string): number {
+  return a.length - b.length || (a === b ? 0 : a < b ? -1 : 1);
 }
 
 /** Binlog files compare by their numeric suffix (mysql-bin.000009 < mysql-bin.000010). */

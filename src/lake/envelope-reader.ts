@@ -1,7 +1,8 @@
 /**
- * Reads only what the compactor uses of a change event (op, after, source): Avro schema resolution with a
- * reader schema that leaves out `before`, `transaction` and the ts_* fields makes avsc skip them instead of
- * building objects for them, which halves decoding work and garbage for updates that carry full old rows.
+ * Reads only what the compactor uses of a change event (op, after, the source position): Avro schema resolution
+ * with a reader schema that leaves out `before`, `transaction`, the ts_* fields and most of the source block makes
+ * avsc skip them instead of building objects and strings for them, which halves decoding work and garbage for
+ * updates that carry full old rows.
  */
 import type avro from 'avsc';
 import { typeFromJson } from '../avro/avro-type.js';
@@ -9,6 +10,8 @@ import type { AvroSchemaJson } from '../avro/avro-data.js';
 import { namedTypes } from './columns.js';
 
 const KEPT = new Set(['after', 'source', 'op']);
+/** What positionOf reads of the source block; its names, db, schema and table strings are skipped undecoded. */
+const SOURCE_KEPT = new Set(['connector', 'ts_ms', 'lsn', 'txId', 'file', 'pos', 'row', 'gtid', 'server_id']);
 
 export interface EnvelopeReader {
   read(payload: Buffer): unknown;
@@ -20,10 +23,15 @@ export function envelopeReader(writerSchema: AvroSchemaJson, writerType: avro.Ty
   const fields = (envelope.fields ?? [])
     .filter((f) => KEPT.has(f.name))
     // `after` usually names the row record that `before` defined; with `before` gone it must define it.
-    .map((f) => (f.name === 'after' ? { ...f, type: inline(f.type, named) } : f));
+    .map((f) => (f.name === 'after' ? { ...f, type: inline(f.type, named) } : f.name === 'source' ? { ...f, type: positionFields(f.type) } : f));
   const readerType = typeFromJson({ ...(writerSchema as object), fields } as AvroSchemaJson);
   const resolver = readerType.createResolver(writerType);
   return { read: (payload) => readerType.fromBuffer(payload, resolver) };
+}
+
+function positionFields(type: unknown): unknown {
+  const record = type as { fields?: { name: string }[] };
+  return record.fields === undefined ? type : { ...record, fields: record.fields.filter((f) => SOURCE_KEPT.has(f.name)) };
 }
 
 function inline(type: unknown, named: Map<string, unknown>): unknown {

@@ -8,7 +8,24 @@ import { compactTable } from '../../src/lake/compactor.js';
 import { LakeMetadataError, nextMetadata, type SchemaField } from '../../src/lake/metadata.js';
 import { TableDirectory } from '../../src/lake/table-dir.js';
 import { silentLogger } from '../../src/ops/logger.js';
+import { Admin } from '@platformatic/kafka';
+import { localKafkaSettings } from '../support/kafka.js';
 import { ChangeFeed, column, deps, pgTable, readSnapshot, startTestRegistry, target, type TestRegistry } from '../support/lake.js';
+
+/** The group's committed offsets on `topic`, as lag monitoring sees them. */
+async function committedOffsets(groupId: string, topic: string): Promise<Record<string, string>> {
+  const admin = new Admin({ clientId: 'lake-compact-test', bootstrapBrokers: [...localKafkaSettings().brokers] });
+  try {
+    const [group] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+    const offsets: Record<string, string> = {};
+    for (const t of group?.topics ?? []) {
+      if (t.name === topic) for (const p of t.partitions) offsets[String(p.partitionIndex)] = String(p.committedOffset);
+    }
+    return offsets;
+  } finally {
+    await admin.close();
+  }
+}
 
 let registry: TestRegistry;
 let lake: string;
@@ -106,7 +123,8 @@ test('changes of every kind land in the snapshot with faithful Parquet types', a
   for (let i = 1; i < 3000; i += 7) feed.delete(typedRow(i));
   await feed.flush();
   const t = target(lake, feed);
-  const first = await compactTable(t, deps(registry.registry.url, { buckets: { rangeWidth: 500 } }));
+  const firstDeps = deps(registry.registry.url, { buckets: { rangeWidth: 500 } });
+  const first = await compactTable(t, firstDeps);
   assert.equal(first.length, 1);
 
   const snapshot = await readSnapshot(t.root);
@@ -132,6 +150,7 @@ test('changes of every kind land in the snapshot with faithful Parquet types', a
   assert.deepEqual(current?.source, { connector: 'postgresql', lsn: feed.lastLsn.toString(), txId: '7', tsMs: 1_700_000_000_000 });
   const partitions = Object.keys(current?.kafka.offsets ?? {});
   assert.deepEqual(partitions, ['0', '1']);
+  assert.deepEqual(await committedOffsets(firstDeps.groupId, t.topic), current?.kafka.offsets, 'the group shows the lag as of the snapshot');
   assert.ok(snapshot.metadata.files.every((f) => f.path.startsWith('data/')));
   assert.equal(snapshot.metadata.files.length, 6, 'one file per key range of 500');
 

@@ -15,6 +15,7 @@ import {
   type SourceKind,
 } from '../../src/avro/index.js';
 import { typeFromJson } from '../../src/avro/avro-type.js';
+import { twosComplement } from '../../src/avro/values.js';
 import type { AvroSchemaJson } from '../../src/avro/avro-data.js';
 
 const pgSource = {
@@ -354,4 +355,22 @@ describe('avro values: Debezium special cases', () => {
     assert.throws(() => roundTrip({ kind: 'int64' }, 'x'), /public\.t\.c \(int64\) expects a bigint/);
     assert.throws(() => roundTrip({ kind: 'int32' }, 1.5), /expects an integer/);
   });
+});
+
+it('fromTwosComplement reads every width, both signs, as twosComplement wrote it', () => {
+  const values = [0n, 1n, -1n, 127n, -128n, 128n, -129n, 2n ** 47n - 1n, -(2n ** 47n), 2n ** 47n, -(2n ** 47n) - 1n, 2n ** 63n, -(2n ** 100n) + 7n];
+  for (const value of values) assert.equal(fromTwosComplement(twosComplement(value)), value, String(value));
+  assert.equal(fromTwosComplement(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xfe)), -2n);
+  assert.equal(fromTwosComplement(Uint8Array.of(0x00, 0xff)), 255n);
+});
+
+it('longs read back exactly across the whole signed 64-bit range, and a truncated one is refused', () => {
+  const long = typeFromJson('long');
+  const values = [0n, 1n, -1n, 63n, -64n, 64n, 2n ** 48n - 1n, -(2n ** 48n), 2n ** 48n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 1_764_000_000_123_456_789n, 2n ** 63n - 1n, -(2n ** 63n)];
+  for (const value of values) assert.equal(long.fromBuffer(long.toBuffer(value)), value, String(value));
+  const record = typeFromJson({ type: 'record', name: 'r', fields: [{ name: 'a', type: 'long' }, { name: 'b', type: 'long' }] });
+  assert.deepEqual({ ...record.fromBuffer(record.toBuffer({ a: -(2n ** 62n), b: 5n })) }, { a: -(2n ** 62n), b: 5n });
+  const bytes = long.toBuffer(2n ** 60n);
+  assert.throws(() => long.fromBuffer(bytes.subarray(0, 3)), /truncated/);
+  assert.throws(() => long.fromBuffer(bytes.subarray(0, bytes.length - 1)), /truncated/);
 });

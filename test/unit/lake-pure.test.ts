@@ -104,6 +104,13 @@ test('decimal text and source positions', () => {
   assert.equal(laterPosition(a, b), b);
   const p = (lsn: string) => ({ connector: 'postgresql' as const, lsn, txId: null, tsMs: 1 });
   assert.deepEqual(laterPosition(p('100'), p('20')), p('100'));
+  assert.deepEqual(laterPosition(p('20'), p('100')), p('100'));
+  assert.deepEqual(laterPosition(p('18446744073709551615'), p('9999999999999999999')), p('18446744073709551615'));
+  const q = { connector: 'postgresql' as const, lsn: null, txId: null, tsMs: 1 };
+  assert.deepEqual(laterPosition(p('5'), q), p('5'), 'an event without an LSN does not move the position');
+  assert.deepEqual(laterPosition(q, p('5')), p('5'));
+  assert.deepEqual(laterPosition({ ...a, pos: '1000' }, { ...a, pos: '999' }), { ...a, pos: '1000' });
+  assert.deepEqual(laterPosition({ ...a, pos: '1000', row: 2 }, { ...a, pos: '1000', row: 3 }), { ...a, pos: '1000', row: 3 });
 });
 
 test('a record whose schema id the registry does not know is named with the fix', async () => {
