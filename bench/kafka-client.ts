@@ -13,13 +13,13 @@
  * message is acknowledged. After each run the topic's end offsets are read back and must add up to the number
  * of messages sent, so a client that acknowledges messages it silently dropped cannot look fast.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Admin, Producer, compatibilityPartitioner, type CompressionAlgorithmValue } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { javaProducerPerformance, runProcess, vmHwmMb } from './lib/kafka-tools.js';
 
 const BROKER = '127.0.0.1:9092';
 const JAVA_TUNING = ['batch.size=524288', 'linger.ms=10'];
@@ -73,11 +73,6 @@ const keyOf = (i: number): Buffer => Buffer.from(`{"id":${i}}`);
 // ------------------------------------------------------------------------------------------ memory
 
 /** Peak resident set of a process in MiB, from the kernel's high-water mark. */
-function vmHwmMb(pid: number | 'self'): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmHWM:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) / 1024 : 0;
-}
 
 // ------------------------------------------------------------------------------------------ children
 
@@ -202,27 +197,6 @@ async function landed(topic: string, partitions: number): Promise<number> {
 }
 
 /** Runs a command, keeping its stdout and the child's peak RSS (polled while it runs, for non-Node children). */
-function runProcess(command: string, args: string[]): Promise<{ stdout: string; peakRssMb: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    let peakRssMb = 0;
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const poll = setInterval(() => {
-      try {
-        peakRssMb = Math.max(peakRssMb, vmHwmMb(child.pid!));
-      } catch {
-        // The process is exiting; the last sample stands.
-      }
-    }, 50);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(poll);
-      if (code === 0) resolve({ stdout, peakRssMb });
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}\n${stdout}`));
-    });
-  });
-}
 
 async function runNodeClient(spec: Omit<ChildSpec, 'topic'>, partitions: number, label: string): Promise<RunResult> {
   const topic = `bench-${spec.client}-${spec.compression}-p${partitions}-${Date.now()}`;
@@ -250,37 +224,17 @@ async function runJava(messages: number, partitions: number, tuned = false): Pro
   const topic = `bench-java-p${partitions}-${Date.now()}`;
   await createTopic(topic, partitions);
   const started = performance.now();
-  const { stdout, peakRssMb } = await runProcess('java', [
-    '-cp',
-    '.stack/kafka/lib/*',
-    'org.apache.kafka.tools.ProducerPerformance',
-    '--topic',
-    topic,
-    '--num-records',
-    String(messages),
-    '--record-size',
-    '300',
-    '--throughput',
-    '-1',
-    '--producer-props',
-    `bootstrap.servers=${BROKER}`,
-    'acks=all',
-    'enable.idempotence=true',
-    ...(tuned ? JAVA_TUNING : []),
-  ]);
+  const run = await javaProducerPerformance(topic, messages, 300, tuned ? JAVA_TUNING : []);
   const wall = (performance.now() - started) / 1000;
-  // Final line: "1000000 records sent, 412371.1 records/sec (117.98 MB/sec), ..."
-  const summary = stdout.trim().split('\n').pop() ?? '';
-  const rate = Number(/([\d.]+) records\/sec/.exec(summary)?.[1] ?? NaN);
   return {
     label: `java ProducerPerformance${tuned ? ' batch.size=512K linger=10' : ''}`,
     partitions,
     messages,
-    seconds: messages / rate,
-    messagesPerSecond: rate,
-    peakRssMb,
+    seconds: messages / run.recordsPerSecond,
+    messagesPerSecond: run.recordsPerSecond,
+    peakRssMb: run.peakRssMb,
     landed: await landed(topic, partitions),
-    note: `tool's own rate; process wall time incl. JVM start ${wall.toFixed(1)} s; ${summary.replace(/^.*?records\/sec /, '')}`,
+    note: `tool's own rate; process wall time incl. JVM start ${wall.toFixed(1)} s; ${run.summary.replace(/^.*?records\/sec /, '')}`,
   };
 }
 

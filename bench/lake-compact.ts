@@ -10,7 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactTable, type TableTarget } from '../src/lake/compactor.js';
+import { DEFAULT_MEMORY_LIMIT } from '../src/lake/index.js';
 import { deployedNodeOptions } from './lib/daemon.js';
+import { javaConsumerPerformance } from './lib/kafka-tools.js';
 import { createLogger } from '../src/ops/logger.js';
 import { ChangeFeed, column, deps, pgTable, startTestRegistry, target } from '../test/support/lake.js';
 
@@ -47,7 +49,7 @@ if (process.argv[2] === 'child') {
 } else {
   const base = Number(process.argv[2] ?? 5_000_000);
   const changes = Number(process.argv[3] ?? 1_000_000);
-  const memoryLimit = process.env.LAKE_MEMORY_LIMIT ?? '256MB';
+  const memoryLimit = process.env.LAKE_MEMORY_LIMIT ?? DEFAULT_MEMORY_LIMIT;
   const registry = await startTestRegistry();
   const lake = await mkdtemp(join(tmpdir(), 'tributary-lake-bench-'));
   const feed = new ChangeFeed(registry.client, table);
@@ -86,6 +88,9 @@ if (process.argv[2] === 'child') {
       });
     });
   await run(`base (${base} rows)`);
+  // The limit: Kafka's own consumer reading the same topic.
+  const limit = await javaConsumerPerformance(t.topic, base);
+  console.log(`Kafka ConsumerPerformance on the base topic: ${Math.round(limit.recordsPerSecond)} records/s = the read limit`);
   let next = base;
   // Changes: 80% updates of random existing keys, 10% deletes, 10% new keys; deletes of keys already deleted are skipped by the feed.
   await produce(changes, (i) => {

@@ -20,7 +20,8 @@ import { loadConfig } from '../src/config/index.js';
 import { runCompaction } from '../src/lake/index.js';
 import { silentLogger } from '../src/ops/logger.js';
 import { deployedNodeOptions, startRegistry, writeConfig } from './lib/daemon.js';
-import { BROKER } from './lib/kafka.js';
+import { BROKER, firstRecordBytes, TopicWatcher } from './lib/kafka.js';
+import { javaProducerPerformance } from './lib/kafka-tools.js';
 import { fmt, line, parseArgs } from './lib/report.js';
 
 const args = parseArgs({ rows: '1000000', from: 'database', rate: '0', 'cpu-prof': '' });
@@ -86,6 +87,7 @@ const lake = mkdtempSync(path.join(tmpdir(), 'tributary-bench-lake-'));
 const client = new pg.Client(PG);
 await client.connect();
 const registry = await startRegistry();
+const kafka = new TopicWatcher();
 try {
   await client.query(`CREATE TABLE ${table} (${COLUMNS})`);
   await client.query(`INSERT INTO ${table} SELECT ${VALUES} FROM generate_series(1, ${rows}) g`);
@@ -110,9 +112,16 @@ try {
   line('source position', result.positions.current);
   line('landed', `${fmt(landed)} records ${landed === rows ? 'ok' : `MISMATCH (expected ${rows})`}`);
   if (landed !== rows) process.exitCode = 1;
+  // The limit: Kafka's own producer writing as many records of the same size, with the daemon's settings.
+  const bytes = await firstRecordBytes(topic);
+  const limit = await javaProducerPerformance(`${topic}-limit`, rows, bytes, ['compression.type=lz4', 'batch.size=1048576', 'linger.ms=5']);
+  await kafka.drop([`${topic}-limit`]);
+  line('Kafka ProducerPerformance', `${fmt(limit.recordsPerSecond)} records/s of ${bytes} B, lz4, 1 MiB batches, idempotent, acks=all = the limit`);
+  line('ratio', `${(result.rowsPerSecond / limit.recordsPerSecond).toFixed(2)} × ProducerPerformance`);
 } finally {
   await client.query(`DROP TABLE IF EXISTS ${table}`);
   await client.end();
   await registry.close();
+  await kafka.close();
   rmSync(lake, { recursive: true, force: true });
 }

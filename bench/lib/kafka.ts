@@ -47,7 +47,10 @@ export class TopicWatcher {
  * with minBytes 1 the broker answers a waiting fetch as soon as a record is committed, so the receive time is
  * when the record became readable, plus one loopback hop.
  */
-export async function tailTopic(topic: string, onRecord: (key: Buffer | null, receivedAt: number) => void): Promise<() => Promise<void>> {
+export async function tailTopic(
+  topic: string,
+  onRecord: (key: Buffer | null, receivedAt: number, value: Buffer | null) => void,
+): Promise<() => Promise<void>> {
   const consumer = new Consumer({
     clientId: 'tributary-bench-tail',
     groupId: `tributary-bench-tail-${Date.now()}`,
@@ -57,11 +60,23 @@ export async function tailTopic(topic: string, onRecord: (key: Buffer | null, re
     maxWaitTime: 500,
   });
   const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
-  stream.on('data', (message: { key?: Buffer }) => onRecord(message.key ?? null, performance.now()));
+  stream.on('data', (message: { key?: Buffer; value?: Buffer }) => onRecord(message.key ?? null, performance.now(), message.value ?? null));
   return async () => {
     await stream.close();
     await consumer.close(true);
   };
+}
+
+/** Key plus value bytes of the first record of `topic`: what a limit run's records should weigh. */
+export async function firstRecordBytes(topic: string): Promise<number> {
+  let bytes = 0;
+  const stop = await tailTopic(topic, (key, _at, value) => (bytes ||= (key?.length ?? 0) + (value?.length ?? 0)));
+  try {
+    await waitFor(() => bytes > 0, 30_000, `a record of ${topic}`);
+  } finally {
+    await stop();
+  }
+  return bytes;
 }
 
 /** The long (zigzag varint) in a Confluent-framed Avro key whose record has one long field, e.g. `{id}`. */

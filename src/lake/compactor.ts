@@ -50,7 +50,7 @@ export interface CompactorDeps {
   readonly groupId: string;
   readonly registry: SchemaSource;
   readonly logger: Logger;
-  /** DuckDB memory_limit, e.g. '256MB'. */
+  /** DuckDB memory_limit, e.g. '128MB'. */
   readonly memoryLimit: string;
   readonly threads: number;
   /** Changes read into one snapshot at most; more are compacted into further snapshots. */
