@@ -1,18 +1,17 @@
 /**
  * MySQL's binary JSON, from documents built byte by byte the way the server serializes them (sql-common/
  * json_binary.cc), decoded to the text MySQL prints for them (json_dom.cc Json_wrapper::to_string: what SELECT and
- * JSON_EXTRACT(doc, '$') return, so a streamed value equals the snapshot's). Then the path through zongji: a row
- * event's JSON column reaches toValue as those bytes.
+ * JSON_EXTRACT(doc, '$') return, so a streamed value equals the snapshot's). Then a rows event's JSON column, which
+ * rows-event.ts decodes with it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SourceError } from '../../src/model/errors.js';
-import { readJsonColumnsAsBytes, type ZongjiTable } from '../../src/sources/mysql/binlog-client.js';
 import { jsonBinaryToText } from '../../src/sources/mysql/json-binary.js';
+import { parseRowsEvent, RowsDecoder } from '../../src/sources/mysql/rows-event.js';
 import { toValue } from '../../src/sources/mysql/types.js';
 import { binlogEvent } from '../support/binlog-bytes.js';
 import { encodeJsonBinary, FieldType, json, variableLength, type JsonNode } from '../support/mysql-json-binary.js';
-import { zongjiDecoder } from '../support/zongji-decode.js';
 
 type Case = readonly [JsonNode, string];
 
@@ -231,9 +230,7 @@ test('every truncation of a document is an error, never a shorter value', () => 
   }
 });
 
-test('toValue turns binlog JSON bytes into the text and passes snapshot text through', () => {
-  assert.equal(toValue({ kind: 'json' }, encodeJsonBinary(NESTED)), NESTED_TEXT);
-  assert.equal(toValue({ kind: 'json' }, Buffer.alloc(0)), 'null');
+test('toValue passes the snapshot JSON text through', () => {
   assert.equal(toValue({ kind: 'json' }, NESTED_TEXT), NESTED_TEXT);
   assert.equal(toValue({ kind: 'json' }, null), null);
 });
@@ -255,34 +252,22 @@ function writeRows(rows: readonly (readonly [number, Buffer | null])[]): Buffer 
   return binlogEvent(30, Buffer.concat(parts));
 }
 
-test('zongji hands a JSON column over as its bytes once the table map is rewritten, and toValue prints them', () => {
-  const decoder = zongjiDecoder(true);
-  const columns = [
-    { name: 'id', type: 3, metadata: {}, charset: null },
-    { name: 'doc', type: 245, metadata: { length_size: 4 }, charset: null },
-  ];
-  const table: ZongjiTable = {
-    parentSchema: 'shop',
-    tableName: 'docs',
-    columnSchemas: [
-      { COLUMN_NAME: 'id', COLUMN_TYPE: 'int' },
-      { COLUMN_NAME: 'doc', COLUMN_TYPE: 'json' },
+test('a JSON column of a rows event reads as the text MySQL prints for it', () => {
+  const decoder = new RowsDecoder(
+    'shop.docs',
+    [
+      { name: 'id', type: 3, metadata: {}, charset: null, columnType: 'int', unsigned: false },
+      { name: 'doc', type: 245, metadata: { lengthSize: 4 }, charset: null, columnType: 'json', unsigned: false },
     ],
-    columns,
-  };
-  decoder.tableMap[77] = table;
-  readJsonColumnsAsBytes({ tableId: 77, tableMap: decoder.tableMap });
-  readJsonColumnsAsBytes({ tableId: 77, tableMap: decoder.tableMap });
-  assert.deepEqual(
-    columns.map((c) => c.type),
-    [3, 252],
-    'JSON is read as a binary BLOB, idempotently',
+    [
+      { name: 'id', type: { kind: 'int32' }, nullable: false, sourceType: 'int' },
+      { name: 'doc', type: { kind: 'json' }, nullable: true, sourceType: 'json' },
+    ],
   );
-
   const keyed = encodeJsonBinary(json.object([['b', json.int(1)], ['10', json.timestamp(2024, 1, 2, 3, 4, 5)]]));
-  const rows = decoder.decode(writeRows([[1, encodeJsonBinary(NESTED)], [2, keyed], [3, null], [4, Buffer.alloc(0)]])).rows as Record<string, unknown>[];
+  const images = decoder.decode(parseRowsEvent(writeRows([[1, encodeJsonBinary(NESTED)], [2, keyed], [3, null], [4, Buffer.alloc(0)]]), true));
   assert.deepEqual(
-    rows.map((row) => [row.id, toValue({ kind: 'json' }, row.doc)]),
+    images.map((image) => [image.after!.id, image.after!.doc]),
     [
       [1, NESTED_TEXT],
       [2, '{"b": 1, "10": "2024-01-02 03:04:05.000000"}'],

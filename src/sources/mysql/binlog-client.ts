@@ -1,8 +1,10 @@
 /**
- * The binlog connection: zongji (binlog dump over mysql2, table maps with binlog_row_metadata=FULL, row events
- * v1/v2, MariaDB GTID events) turned into a pull queue. When the queue holds `highWater` events the socket is
- * paused, so a slow consumer stops the server from sending rather than filling memory. The server is asked for
- * heartbeats, and a connection that stays silent for three heartbeat periods is reported dead.
+ * The binlog connection: zongji (binlog dump over mysql2, table maps with binlog_row_metadata=FULL, MariaDB GTID
+ * events) turned into a pull queue. Rows events are not zongji's to decode: they are taken from the raw packets
+ * and queued as bytes, in binlog order, for the stream to decode with rows-event.ts. When the queue holds
+ * `highWater` events the socket is paused, so a slow consumer stops the server from sending rather than filling
+ * memory. The server is asked for heartbeats, and a connection that stays silent for three heartbeat periods is
+ * reported dead.
  */
 import ZongJi from '@vlasky/zongji';
 import { ConnectionError } from '../../model/errors.js';
@@ -10,6 +12,8 @@ import type { MysqlConnectionConfig } from './connection.js';
 import { mysql2Options } from './connection.js';
 import { classifyMysqlError } from './errors.js';
 import { checksumMatches, EVENT_HEADER_LENGTH, parseEventHeader, type EventHeader } from './binlog-event.js';
+import type { TableMapColumn } from './column-plan.js';
+import { rowsEventOp, rowsEventTableId, type RowsOp } from './rows-event.js';
 
 /** The zongji event fields the stream reads; zongji's own typings are per class. */
 export interface RawBinlogEvent {
@@ -33,40 +37,59 @@ export interface RawBinlogEvent {
   readonly tableId?: number;
   readonly tableMap?: Record<number, ZongjiTable>;
   readonly primaryKey?: number[];
-  readonly rows?: Record<string, unknown>[] | { before: Record<string, unknown>; after: Record<string, unknown> }[];
+  // rows (writerows / updaterows / deleterows), queued by the client itself
+  /** The whole event, header and checksum included. */
+  readonly rowsEvent?: Buffer;
+  /** zongji's table map of the rows event's table, as it stood when the event arrived. */
+  readonly table?: ZongjiTable;
 }
 
 export interface ZongjiColumnSchema {
   readonly COLUMN_NAME: string;
   readonly COLUMN_TYPE: string;
+  /** Signedness from the table map's metadata, which overrides COLUMN_TYPE's. */
+  readonly UNSIGNED?: boolean;
+}
+
+/** zongji's reading of a table map column: its real type, layout metadata and character set. */
+export interface ZongjiColumn {
+  readonly name: string;
+  readonly type: number;
+  readonly charset: string | null;
+  readonly metadata?: Readonly<Record<string, number | undefined>>;
 }
 
 export interface ZongjiTable {
   readonly parentSchema: string;
   readonly tableName: string;
   readonly columnSchemas: ZongjiColumnSchema[];
-  /** How zongji reads each column of the row images: set from the table map event, before its row events. */
-  readonly columns?: { type: number; charset: string | null }[];
+  /** Set from the table map event, before zongji emits it. */
+  readonly columns?: ZongjiColumn[];
 }
 
-/** MySQL enum_field_types codes. */
-const MYSQL_TYPE_JSON = 245;
-const MYSQL_TYPE_BLOB = 252;
-
-/**
- * Has zongji hand over MySQL JSON values in their binary form, for jsonBinaryToText to print as MySQL does.
- * zongji's own JSON decoder gets values wrong: it builds JavaScript objects, which put integer-like keys first and
- * drop a "__proto__" key, prints DECIMALs quoted and doubles without MySQL's ".0" or exponent form, prints
- * VAR_STRING opaques as base64, and throws on TIMESTAMP, BIT and BLOB opaques. A JSON value is laid out as a BLOB
- * (a `length_size`-byte length, then the bytes), so reading the column as a binary BLOB yields exactly the bytes.
- */
-export function readJsonColumnsAsBytes(event: Pick<RawBinlogEvent, 'tableId' | 'tableMap'>): void {
-  const columns = event.tableId === undefined ? undefined : event.tableMap?.[event.tableId]?.columns;
-  for (const column of columns ?? []) {
-    if (column.type !== MYSQL_TYPE_JSON) continue;
-    column.type = MYSQL_TYPE_BLOB;
-    column.charset = null;
-  }
+/** zongji's table map entry → the columns rows-event.ts lays row images out by. */
+export function tableMapColumns(table: ZongjiTable): TableMapColumn[] {
+  const columns = table.columns ?? [];
+  return columns.map((column, i) => {
+    const schema = table.columnSchemas[i];
+    const metadata = column.metadata ?? {};
+    const columnType = schema?.COLUMN_TYPE ?? '';
+    return {
+      name: column.name,
+      type: column.type,
+      charset: column.charset,
+      columnType,
+      unsigned: schema?.UNSIGNED ?? /\bunsigned\b/i.test(columnType),
+      metadata: {
+        maxLength: metadata.max_length,
+        lengthSize: metadata.length_size,
+        precision: metadata.precision,
+        decimals: metadata.decimals,
+        bits: metadata.bits,
+        size: metadata.size,
+      },
+    };
+  });
 }
 
 export type BinlogStart =
@@ -90,10 +113,12 @@ export interface BinlogClientOptions {
   readonly onFailure?: (error: Error) => void;
 }
 
-/** The parts of a mysql2 connection and packet the checksum tap touches (mysql2 internals). */
+/** The parts of a mysql2 connection and packet the tap touches (mysql2 internals). */
 interface TappableConnection {
   handlePacket(packet?: RawPacket): void;
   _command?: { constructor: { name: string } };
+  /** While set, handlePacket queues packets (clones sharing the buffer) and handles them again on resume. */
+  _paused?: boolean;
 }
 
 interface RawPacket {
@@ -102,7 +127,15 @@ interface RawPacket {
   readonly end: number;
 }
 
-const EVENTS = ['rotate', 'query', 'xid', 'mariadbgtid', 'gtid', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'heartbeat'];
+/** What zongji decodes: everything but the rows events, which it then skips unparsed (see tapPackets). */
+const EVENTS = ['rotate', 'query', 'xid', 'mariadbgtid', 'gtid', 'tablemap', 'heartbeat'];
+
+/** The names zongji gave rows events, which the stream goes by. */
+const ROWS_EVENT_NAMES: Readonly<Record<RowsOp, () => string>> = {
+  c: () => 'writerows',
+  u: () => 'updaterows',
+  d: () => 'deleterows',
+};
 
 export class BinlogClient {
   private readonly zongji: ZongJi;
@@ -197,14 +230,28 @@ export class BinlogClient {
   }
 
   /**
-   * Reads each binlog event packet's raw header before zongji decodes it: to check its CRC32 (zongji skips the
-   * checksum bytes unread; a mismatch fails the connection, which is reopened at the current transaction's
-   * start) and to learn where the event starts (zongji reports only where it ends).
+   * Reads each binlog event packet's raw header as mysql2 hands the packet to zongji: to check its CRC32 (zongji
+   * skips the checksum bytes unread; a mismatch fails the connection, which is reopened at the current
+   * transaction's start), to learn where the event starts (zongji reports only where it ends), and to queue rows
+   * events, which zongji skips unparsed as they are not among its includeEvents.
+   *
+   * Binlog order holds: zongji handles a packet synchronously, emitting its event before handlePacket returns,
+   * except a table map whose columns it must look up first (no binlog_row_metadata=FULL, or MariaDB's old
+   * temporal types). It pauses the connection for that, and a paused mysql2 connection queues the packets that
+   * arrive and hands each to handlePacket again on resume, which zongji calls after emitting the table map. Our
+   * back-pressure pauses the same way. So a packet is read here only while the connection is not paused, when
+   * zongji gets it too, and a rows event is queued once zongji is done with its packet: after its table map and
+   * every earlier event.
    */
   private tapPackets(connection: TappableConnection): void {
     const original = connection.handlePacket.bind(connection);
     connection.handlePacket = (packet?: RawPacket): void => {
+      if (connection._paused === true) {
+        original(packet); // queued; back here on resume
+        return;
+      }
       this.header = null;
+      let rows: RawBinlogEvent | null = null;
       if (packet !== undefined && connection._command?.constructor.name === 'Binlog' && packet.buffer[packet.offset] === 0x00) {
         if (!this.streaming) {
           this.streaming = true;
@@ -221,17 +268,39 @@ export class BinlogClient {
             this.verified++;
           }
           this.header = header;
+          rows = this.rowsEvent(event, header);
         }
       }
       original(packet);
+      if (rows !== null) this.push(rows);
+    };
+  }
+
+  /**
+   * A rows event of a captured table, as the stream reads it; null for any other event. The bytes are the socket
+   * chunk's, which mysql2 never reuses.
+   */
+  private rowsEvent(event: Buffer, header: EventHeader): RawBinlogEvent | null {
+    const op = rowsEventOp(header.type);
+    if (op === undefined) return null;
+    const tableId = rowsEventTableId(event);
+    // zongji keeps the table maps of captured tables only (includeSchema), which filtered its own rows events.
+    const table = (this.zongji.tableMap as Record<number, ZongjiTable | undefined>)[tableId];
+    if (table === undefined) return null;
+    return {
+      getEventName: ROWS_EVENT_NAMES[op],
+      timestamp: header.timestamp * 1000,
+      nextPosition: header.nextPosition,
+      gtid: this.zongji.lastGtid,
+      tableId,
+      table,
+      rowsEvent: event,
     };
   }
 
   private push(event: RawBinlogEvent): void {
     if (this.stopped) return;
     this.lastHeard = Date.now();
-    // zongji emits a table map before it parses the row events that use it.
-    if (event.getEventName() === 'tablemap') readJsonColumnsAsBytes(event);
     const header = this.header;
     if (header !== null && header.nextPosition > 0 && header.nextPosition === event.nextPosition) {
       event.eventStart = header.nextPosition - header.length;

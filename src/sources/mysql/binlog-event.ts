@@ -1,8 +1,8 @@
 /**
  * The binlog event envelope, as pure functions over Buffers: the 19-byte common header, the CRC32 checksum
  * trailer, and the small control events (rotate, format description, MariaDB and MySQL GTID, previous GTIDs,
- * XID, query, table map header). zongji decodes the row images; this module lets the binlog client check every
- * event's checksum independently of it, and lets tests read captured binlog bytes.
+ * XID, query, table map header). zongji decodes these for the binlog client, which checks every event's checksum
+ * with this module independently of it (rows-event.ts decodes the row events); tests read captured binlog bytes.
  */
 import { crc32 } from 'node:zlib';
 import { MysqlGtidSet } from './position.js';
@@ -33,6 +33,13 @@ export const enum BinlogEventType {
   MARIADB_GTID = 162,
   MARIADB_GTID_LIST = 163,
   MARIADB_START_ENCRYPTION = 164,
+  /** log_bin_compress=ON: the row images zlib-compressed, v1 layout (166–168) and v2 layout (169–171). */
+  MARIADB_WRITE_ROWS_COMPRESSED_V1 = 166,
+  MARIADB_UPDATE_ROWS_COMPRESSED_V1 = 167,
+  MARIADB_DELETE_ROWS_COMPRESSED_V1 = 168,
+  MARIADB_WRITE_ROWS_COMPRESSED = 169,
+  MARIADB_UPDATE_ROWS_COMPRESSED = 170,
+  MARIADB_DELETE_ROWS_COMPRESSED = 171,
 }
 
 export const EVENT_HEADER_LENGTH = 19;

@@ -8,12 +8,12 @@ import { backoffDelay, isRetriable, sleep } from '../../ops/retry.js';
 import type { ChangeEvent, MysqlSourceInfo, Op, SourceEvent } from '../../model/change.js';
 import { qualifiedName, type TableSchema } from '../../model/schema.js';
 import { invariant } from '../../model/errors.js';
-import { BinlogClient, type BinlogStart, type RawBinlogEvent } from './binlog-client.js';
+import { BinlogClient, tableMapColumns, type BinlogStart, type RawBinlogEvent, type ZongjiTable } from './binlog-client.js';
 import type { MysqlConnectionConfig, QueryConnection } from './connection.js';
 import type { Flavor } from './errors.js';
 import { buildTableSchema, parseTableName, readCatalogTable, reconcileWithBinlog, type MysqlTableConfig } from './catalog.js';
 import { advanceGtids, checkpointSerializer, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
-import { toRow } from './types.js';
+import { parseRowsEvent, RowsDecoder } from './rows-event.js';
 import type { ActivityListener } from '../source.js';
 
 export interface StreamOptions {
@@ -51,11 +51,20 @@ interface TableVersion {
   readonly schema: TableSchema;
 }
 
+/** A table id's rows decoder, valid while the table map and the schema version are the ones it was built for. */
+interface TableDecoder {
+  readonly table: ZongjiTable;
+  readonly schema: TableSchema;
+  readonly decoder: RowsDecoder;
+}
+
 interface Transaction {
   readonly start: MysqlCheckpoint;
   /** The checkpoint after `skip` of this transaction's rows: serialized once per transaction, not per row. */
   readonly positionAfter: (skip: number) => string;
   readonly gtid: string | null;
+  /** The originating server, from the GTID: looked up once, not per row. */
+  readonly serverId: bigint;
   readonly id: string;
   /** Captured row images seen so far, delivered or skipped. */
   rows: number;
@@ -126,6 +135,7 @@ export class StreamState {
   /** Set by a reconnect mid-transaction: the replayed transaction continues the interrupted one. */
   private continuing: Transaction | null = null;
   private readonly tableIds = new Map<number, TableSchema | null>();
+  private readonly decoders = new Map<number, TableDecoder>();
   private readonly versions = new Map<string, TableVersion>();
   private readonly configs: Map<string, MysqlTableConfig>;
   private lastIdleHeartbeat = 0;
@@ -152,6 +162,7 @@ export class StreamState {
     }
     this.tx = null;
     this.tableIds.clear();
+    this.decoders.clear();
   }
 
   async handle(raw: RawBinlogEvent): Promise<SourceEvent[]> {
@@ -201,6 +212,7 @@ export class StreamState {
       start,
       positionAfter: checkpointSerializer(start),
       gtid,
+      serverId: serverIdOf(gtid, this.options.serverId),
       id: gtid ?? `file=${this.file},pos=${at}`,
       rows: 0,
       began: false,
@@ -241,7 +253,7 @@ export class StreamState {
       schema,
       before: null,
       after: null,
-      source: this.sourceInfo(schema, raw, gtid, at, 0, thread),
+      source: this.sourceInfo(schema, raw, gtid, serverIdOf(gtid, this.options.serverId), at, 0, thread),
       transaction: null,
       position: serializeCheckpoint(this.committed),
     };
@@ -275,10 +287,11 @@ export class StreamState {
   private rows(raw: RawBinlogEvent, op: Op, at: number): SourceEvent[] {
     const schema = this.tableIds.get(raw.tableId!);
     if (schema === null || schema === undefined) return [];
+    const images = this.decoder(raw, schema).decode(parseRowsEvent(raw.rowsEvent!, this.options.checksum));
     if (this.tx === null) this.begin(raw.gtid ?? null, at); // a non-transactional table outside BEGIN…COMMIT
     const tx = this.tx!;
+    const tableName = qualifiedName(schema.id);
     const events: SourceEvent[] = [];
-    const images = raw.rows ?? [];
     for (let i = 0; i < images.length; i++) {
       tx.rows++;
       if (this.skip > 0) {
@@ -290,23 +303,16 @@ export class StreamState {
         events.push({ type: 'begin', id: tx.id, scope: tx.id, tsMs: raw.timestamp, position: tx.positionAfter(tx.rows - 1) });
       }
       const image = images[i]!;
-      const [before, after] =
-        op === 'u'
-          ? [(image as { before: Record<string, unknown> }).before, (image as { after: Record<string, unknown> }).after]
-          : op === 'd'
-            ? [image as Record<string, unknown>, null]
-            : [null, image as Record<string, unknown>];
-      const tableName = qualifiedName(schema.id);
       const count = (tx.counts.get(tableName) ?? 0) + 1;
       tx.counts.set(tableName, count);
       tx.totalOrder++;
-      const source = this.sourceInfo(schema, raw, tx.gtid, at, i, tx.thread);
+      const source = this.sourceInfo(schema, raw, tx.gtid, tx.serverId, at, i, tx.thread);
       const event: ChangeEvent = {
         type: 'change',
         op,
         schema,
-        before: before === null ? null : toRow(schema.columns, before),
-        after: after === null ? null : toRow(schema.columns, after),
+        before: image.before,
+        after: image.after,
         source,
         transaction: this.options.transactions ? { id: tx.id, scope: tx.id, totalOrder: tx.totalOrder, dataCollectionOrder: BigInt(count) } : null,
         position: tx.positionAfter(tx.rows),
@@ -316,7 +322,26 @@ export class StreamState {
     return events;
   }
 
-  private sourceInfo(schema: TableSchema, raw: RawBinlogEvent, gtid: string | null, at: number, row: number, thread: bigint | null): MysqlSourceInfo {
+  /** The decoder for this rows event's table map and the table's schema version, built when either changes. */
+  private decoder(raw: RawBinlogEvent, schema: TableSchema): RowsDecoder {
+    const table = raw.table;
+    invariant(table !== undefined && raw.rowsEvent !== undefined, `rows event of table id ${raw.tableId} without its bytes or table map`);
+    const cached = this.decoders.get(raw.tableId!);
+    if (cached !== undefined && cached.table === table && cached.schema === schema) return cached.decoder;
+    const decoder = new RowsDecoder(qualifiedName(schema.id), tableMapColumns(table), schema.columns);
+    this.decoders.set(raw.tableId!, { table, schema, decoder });
+    return decoder;
+  }
+
+  private sourceInfo(
+    schema: TableSchema,
+    raw: RawBinlogEvent,
+    gtid: string | null,
+    serverId: bigint,
+    at: number,
+    row: number,
+    thread: bigint | null,
+  ): MysqlSourceInfo {
     return {
       connector: this.options.flavor,
       name: this.options.serverName,
@@ -324,7 +349,7 @@ export class StreamState {
       snapshot: 'false',
       db: schema.id.database,
       table: schema.id.table,
-      serverId: serverIdOf(gtid, this.options.serverId),
+      serverId,
       gtid,
       file: this.file,
       pos: BigInt(at),

@@ -1,16 +1,16 @@
 /**
- * MySQL/MariaDB column types onto the neutral FieldType, and column values onto neutral Values.
+ * MySQL/MariaDB column types onto the neutral FieldType, and column values as mysql2 delivers them onto neutral
+ * Values.
  *
- * Both readers feed the same converter: snapshot queries (mysql2 with dateStrings, bigNumberStrings and a UTC
- * session) and binlog rows (zongji with dateStrings and timezone 'Z') deliver integers as numbers or decimal
- * strings, DECIMAL as exact strings, temporals as text, and binary data as Buffers. The integer mapping follows
- * Debezium's defaults (TINYINT → int16, INT UNSIGNED → int64, bigint.unsigned.handling.mode=long: BIGINT
- * UNSIGNED → int64, values above 2^63-1 wrap as Java's long does).
+ * Snapshot and replay queries (mysql2 with dateStrings, bigNumberStrings and a UTC session) deliver integers as
+ * numbers or decimal strings, DECIMAL as exact strings, temporals as text, and binary data as Buffers; binlog rows
+ * are decoded from their bytes into the same Values by rows-event.ts, with the helpers exported here. The integer
+ * mapping follows Debezium's defaults (TINYINT → int16, INT UNSIGNED → int64, bigint.unsigned.handling.mode=long:
+ * BIGINT UNSIGNED → int64, values above 2^63-1 wrap as Java's long does).
  */
 import type { Column, FieldType } from '../../model/schema.js';
 import type { Row, Value } from '../../model/change.js';
 import { SourceError } from '../../model/errors.js';
-import { jsonBinaryToText } from './json-binary.js';
 
 /** What the mapper needs to know about a column, from information_schema or from a binlog table map. */
 export interface ColumnDescription {
@@ -131,7 +131,7 @@ export function parseSymbols(list: string): string[] {
 const MS_PER_DAY = 86_400_000;
 
 /**
- * A value as mysql2 or zongji delivered it → the neutral Value for `type`. `nullable` decides what a zero date
+ * A value as mysql2 delivered it → the neutral Value for `type`. `nullable` decides what a zero date
  * becomes: null for nullable columns, the epoch otherwise (as Debezium does).
  */
 export function toValue(type: FieldType, raw: unknown, nullable = true): Value {
@@ -154,8 +154,6 @@ export function toValue(type: FieldType, raw: unknown, nullable = true): Value {
     case 'bytes':
       return new Uint8Array(asBytes(raw));
     case 'json':
-      // MySQL's JSON arrives from the binlog in its binary form (see readJsonColumnsAsBytes), as text otherwise.
-      if (Buffer.isBuffer(raw)) return jsonBinaryToText(raw);
       return typeof raw === 'string' ? raw : JSON.stringify(raw);
     case 'string':
     case 'enum':
@@ -196,11 +194,11 @@ function asBytes(raw: unknown): Uint8Array {
 }
 
 /**
- * BIT(n) as both drivers deliver it (big-endian) → a boolean for BIT(1), otherwise ceil(n/8) little-endian bytes:
+ * BIT(n) as mysql2 and the binlog deliver it (big-endian) → a boolean for BIT(1), otherwise ceil(n/8) little-endian bytes:
  * Debezium's io.debezium.data.Bits is Java BitSet byte order (JdbcValueConverters.convertBits reverses MySQL's
  * big-endian bytes and pads the high end).
  */
-function bitsValue(bytes: Uint8Array, length: number): Value {
+export function bitsValue(bytes: Uint8Array, length: number): Value {
   if (length === 1) return bytes.some((b) => b !== 0);
   const width = Math.ceil(length / 8);
   const out = new Uint8Array(width);
@@ -215,7 +213,7 @@ export function parseDate(text: string): number | null {
   if (match === null) throw new SourceError(`"${text}" is not a MySQL date`);
   const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
   if (m === 0 || d === 0) return null;
-  return Math.round(utcMillis(y, m, d, 0, 0, 0) / MS_PER_DAY);
+  return daysFromCivil(y, m, d);
 }
 
 /** '[-]HHH:MM:SS[.ffffff]' → microseconds (negative times and over 24 h allowed, as MySQL TIME is a duration). */
@@ -239,8 +237,8 @@ export function parseDateTime(text: string): bigint | null {
 }
 
 /**
- * The binlog's hot path: zongji and mysql2 print every DATETIME/TIMESTAMP fixed-width, so it is read by position,
- * without a regex, substrings or a Date per value. undefined leaves any other form (and years below 100, which
+ * The snapshot's hot path: mysql2 prints every DATETIME/TIMESTAMP fixed-width, so it is read by position, without
+ * a regex, substrings or a Date per value. undefined leaves any other form (and years below 100, which
  * Date.UTC maps to 19xx) to the general parser.
  */
 function fixedWidthDateTime(text: string): bigint | null | undefined {
@@ -256,9 +254,13 @@ function fixedWidthDateTime(text: string): bigint | null | undefined {
   const fraction = n === 19 ? 0 : digitsAt(text, 20, n) * 10 ** (26 - n);
   if (y < 100 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || fraction < 0) return undefined;
   if (mo === 0 || d === 0) return null;
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  return epochMicros(Date.UTC(y, mo - 1, d, h, mi, s), fraction);
+}
+
+/** A whole second as milliseconds since the epoch, and the 0–999999 µs past it → µs since the epoch. */
+export function epochMicros(millis: number, micros: number): bigint {
   // Exact as a double while |µs| < 2^53 (years before 2255): one bigint conversion instead of bigint arithmetic.
-  return Math.abs(ms) < 9e12 ? BigInt(ms * 1000 + fraction) : BigInt(ms) * 1000n + BigInt(fraction);
+  return Math.abs(millis) < 9e12 ? BigInt(millis * 1000 + micros) : BigInt(millis) * 1000n + BigInt(micros);
 }
 
 /** The decimal digits text[from, to) as a number; -1 when one is not a digit. */
@@ -272,10 +274,22 @@ function digitsAt(text: string, from: number, to: number): number {
   return value;
 }
 
-function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
-  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, s));
-  date.setUTCFullYear(y); // Date.UTC maps years 0–99 to 1900–1999
-  return date.getTime();
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil): exact for every year,
+ * where Date.UTC maps years 0–99 to 1900–1999. Linear in the day, so an out-of-range day (MySQL's
+ * ALLOW_INVALID_DATES) lands where Date would put it.
+ */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146_097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719_468;
+}
+
+/** A wall-clock time read as UTC → milliseconds since the epoch. */
+export function utcMillis(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
+  return daysFromCivil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + s) * 1000;
 }
 
 function fractionMicros(digits: string | undefined): bigint {
@@ -285,11 +299,15 @@ function fractionMicros(digits: string | undefined): bigint {
 /** Microseconds since the epoch → '2024-01-02T03:04:05.123456Z' with `precision` fractional digits. */
 export function formatInstant(micros: bigint, precision: number, asNull = false): string | null {
   if (asNull) return null;
-  const millis = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
-  const iso = new Date(Number(millis)).toISOString(); // 2024-01-02T03:04:05.123Z
+  const seconds = micros / 1_000_000n - (micros % 1_000_000n < 0n ? 1n : 0n);
+  return formatEpochSeconds(Number(seconds), Number(micros - seconds * 1_000_000n), precision);
+}
+
+/** Seconds since the epoch and 0–999999 µs past them → '2024-01-02T03:04:05.123456Z' with `precision` digits. */
+export function formatEpochSeconds(seconds: number, micros: number, precision: number): string {
+  const iso = new Date(seconds * 1000).toISOString(); // 2024-01-02T03:04:05.000Z
   if (precision === 0) return `${iso.slice(0, 19)}Z`;
-  const subSecond = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
-  return `${iso.slice(0, 19)}.${subSecond.toString().padStart(6, '0').slice(0, precision)}Z`;
+  return `${iso.slice(0, 19)}.${String(micros).padStart(6, '0').slice(0, precision)}Z`;
 }
 
 /** A row as a driver delivered it (column name → raw value) → the neutral Row of the captured columns. */
