@@ -5,7 +5,7 @@
  * Fetch responses are walked directly: the client's message stream costs an object, a closure and a stream push
  * per record, which made it most of a compaction's CPU.
  */
-import { Consumer } from '@platformatic/kafka';
+import { Consumer, type RecordsBatch } from '@platformatic/kafka';
 import { commitGroupOffsets } from '../kafka/admin.js';
 import { clientOptions, type KafkaSettings } from '../kafka/settings.js';
 import { toTributaryError } from '../kafka/errors.js';
@@ -98,24 +98,10 @@ export async function readTopic(options: TopicReadOptions): Promise<TopicRead> {
         const partition = answer.partitionIndex;
         const end = pending.get(partition);
         if (end === undefined) continue;
-        let expected = next.get(partition) ?? 0n;
+        const fetched = next.get(partition) ?? 0n;
         // Retention may have removed records since the read started.
-        if (answer.logStartOffset > expected) expected = answer.logStartOffset;
-        for (const batch of answer.records ?? []) {
-          if (records.length >= budget) break;
-          if ((batch.attributes & IS_CONTROL) === 0) {
-            for (const record of batch.records) {
-              const offset = batch.firstOffset + BigInt(record.offsetDelta);
-              if (offset < expected || offset >= end) continue;
-              records.push({ partition, offset, key: record.key, value: record.value });
-              expected = offset + 1n;
-              if (records.length >= budget) break;
-            }
-          }
-          // Past a control batch, or past records removed by log compaction, the next offset is the batch's end.
-          const batchEnd = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-          if (records.length < budget && batchEnd > expected) expected = batchEnd < end ? batchEnd : end;
-        }
+        const from = answer.logStartOffset > fetched ? answer.logStartOffset : fetched;
+        const expected = takeRecords(partition, answer.records ?? [], from, end, budget, records);
         next.set(partition, expected);
         if (expected >= end) pending.delete(partition);
       }
@@ -129,7 +115,9 @@ export async function readTopic(options: TopicReadOptions): Promise<TopicRead> {
       const byLeader = new Map<number, number[]>();
       for (const partition of pending.keys()) {
         const leader = leaders.get(partition) ?? -1;
-        byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+        const partitions = byLeader.get(leader);
+        if (partitions === undefined) byLeader.set(leader, [partition]);
+        else partitions.push(partition);
       }
       for (const [leader, partitions] of byLeader) {
         let records: RawRecord[];
@@ -153,6 +141,29 @@ export async function readTopic(options: TopicReadOptions): Promise<TopicRead> {
       await closeQuietly(() => consumer.close(true));
     },
   };
+}
+
+/**
+ * Appends the records of `batches` at offsets [from, end) to `out` until it holds `budget` records, and returns
+ * the offset to fetch next. Past a control batch, or past records log compaction removed, that is the batch's end.
+ */
+export function takeRecords(partition: number, batches: readonly RecordsBatch[], from: bigint, end: bigint, budget: number, out: RawRecord[]): bigint {
+  let expected = from;
+  for (const batch of batches) {
+    if (out.length >= budget) break;
+    if ((batch.attributes & IS_CONTROL) === 0) {
+      for (const record of batch.records) {
+        const offset = batch.firstOffset + BigInt(record.offsetDelta);
+        if (offset < expected || offset >= end) continue;
+        out.push({ partition, offset, key: record.key, value: record.value });
+        expected = offset + 1n;
+        if (out.length >= budget) break;
+      }
+    }
+    const batchEnd = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
+    if (out.length < budget && batchEnd > expected) expected = batchEnd < end ? batchEnd : end;
+  }
+  return expected;
 }
 
 /** A record batch's attribute bit for transaction markers, which carry no change. */

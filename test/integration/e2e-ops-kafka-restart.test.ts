@@ -17,6 +17,7 @@ import { debeziumRegistry, decodeRecords } from '../support/debezium-consumer.js
 import { KafkaBroker } from '../support/kafka-broker.js';
 import { readTopic, type ReadRecord } from '../support/kafka.js';
 import { admin, dropSlotAndPublication, uniqueName, waitFor } from '../support/postgres.js';
+import { Lsn } from '../../src/sources/postgres/position.js';
 
 const ROWS = 40_000;
 const ROWS_PER_TRANSACTION = 100;
@@ -36,12 +37,6 @@ after(async () => {
   await broker?.destroy();
   await registry?.close();
 });
-
-/** `16/B374D848` → a number. */
-function parseLsn(text: string): bigint {
-  const [high, low] = text.split('/');
-  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
-}
 
 /** One committed transaction of the load: rows first..last, and a WAL position read after its commit returned. */
 interface Committed {
@@ -88,7 +83,7 @@ class LoadWriter {
       const last = first + ROWS_PER_TRANSACTION - 1;
       await this.client.query(`INSERT INTO ${this.table} SELECT g, repeat('x', 50) || g FROM generate_series($1::int, $2::int) g`, [first, last]);
       const { rows } = await this.client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
-      this.committed.push({ first, last, lsnAfter: parseLsn(rows[0]!.lsn) });
+      this.committed.push({ first, last, lsnAfter: Lsn.parse(rows[0]!.lsn).toBigInt() });
     }
   }
 }
@@ -134,7 +129,7 @@ class Observer {
 
   async sample(): Promise<void> {
     const { rows } = await this.pg.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [this.slot]);
-    const confirmed = rows[0]?.lsn == null ? 0n : parseLsn(rows[0].lsn);
+    const confirmed = rows[0]?.lsn == null ? 0n : Lsn.parse(rows[0].lsn).toBigInt();
     const highWatermark = await this.highWatermark();
     if (highWatermark !== undefined) this.samples.push({ confirmed, highWatermark });
   }
@@ -278,7 +273,7 @@ async function brokerOutageUnderLoad(how: 'stop' | 'kill'): Promise<void> {
     const store = CheckpointStore.open(path.join(path.dirname(config), 'tributary.db'));
     const stored = store.getPosition(name)?.position;
     store.close();
-    const storedLsn = parseLsn((JSON.parse(stored ?? '{"lsn":"0/0"}') as { lsn: string }).lsn);
+    const storedLsn = Lsn.parse((JSON.parse(stored ?? '{"lsn":"0/0"}') as { lsn: string }).lsn).toBigInt();
     assert.ok(storedLsn >= writer.committed.at(-1)!.lsnAfter, `stored checkpoint ${stored} is behind the load`);
     console.log(`# ${how}: ${observer.samples.length} samples, ${checked} (sample, transaction) pairs checked against the watermark`);
   } finally {

@@ -12,6 +12,7 @@ import { Daemon, startTestRegistry, writeDaemonConfig, type TestRegistry } from 
 import { debeziumRegistry, decodeRecords } from '../support/debezium-consumer.js';
 import { LOCAL_BROKER, readTopic, uniqueTopic } from '../support/kafka.js';
 import { admin, dropSlotAndPublication, uniqueName } from '../support/postgres.js';
+import { Lsn } from '../../src/sources/postgres/position.js';
 
 let registry: TestRegistry;
 before(async () => (registry = await startTestRegistry()));
@@ -20,12 +21,6 @@ after(() => registry.close());
 const ROWS = 200_000;
 const ROWS_PER_TRANSACTION = 1000;
 const KILLS = 4;
-
-/** `16/B374D848` → a number comparable with source.lsn. */
-function parseLsn(text: string): bigint {
-  const [high, low] = text.split('/');
-  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
-}
 
 interface Sample {
   readonly confirmed: bigint;
@@ -72,7 +67,7 @@ test('kill -9 during a 200k-row stream: every row reaches Kafka and the slot nev
     const deadline = Date.now() + 90_000;
     while (sampling) {
       const row = (await pg.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows[0];
-      const confirmed = row?.lsn == null ? 0n : parseLsn(row.lsn);
+      const confirmed = row?.lsn == null ? 0n : Lsn.parse(row.lsn).toBigInt();
       const watermark = await highWatermark();
       samples.push({ confirmed, highWatermark: watermark });
       if (!daemon.running) assert.fail(`the daemon exited by itself:\n${daemon.tail()}`);

@@ -5,6 +5,8 @@ import { frame } from '../../src/avro/index.js';
 import { bucketOf, canonicalKey, murmur3, partitionSpecFor } from '../../src/lake/buckets.js';
 import { decimalString } from '../../src/lake/columns.js';
 import { laterPosition } from '../../src/lake/compactor.js';
+import { takeRecords, type RawRecord } from '../../src/lake/change-reader.js';
+import type { RecordsBatch } from '@platformatic/kafka';
 import { evolveSchema, LAKE_FORMAT_VERSION, nextMetadata, parseMetadata, type DataFile, type NewTable } from '../../src/lake/metadata.js';
 import { planMerge } from '../../src/lake/plan.js';
 import { RegistryRequestError } from '../../src/registry/client.js';
@@ -122,4 +124,29 @@ test('a record whose schema id the registry does not know is named with the fix'
     assert.match(error.fix ?? '', /registry\.url/);
     return true;
   });
+});
+
+test('takeRecords keeps offsets [from, end) up to the budget and says where to fetch next', () => {
+  const batch = (firstOffset: number, deltas: number[], lastOffsetDelta = Math.max(...deltas), attributes = 0): RecordsBatch =>
+    ({
+      firstOffset: BigInt(firstOffset),
+      lastOffsetDelta,
+      attributes,
+      records: deltas.map((offsetDelta) => ({ offsetDelta, key: Buffer.from([offsetDelta]), value: Buffer.from('v') })),
+    }) as unknown as RecordsBatch;
+  const take = (batches: RecordsBatch[], from: number, end: number, budget: number): [number[], number] => {
+    const out: RawRecord[] = [];
+    const next = takeRecords(3, batches, BigInt(from), BigInt(end), budget, out);
+    assert.ok(out.every((r) => r.partition === 3));
+    return [out.map((r) => Number(r.offset)), Number(next)];
+  };
+  const two = [batch(0, [0, 1, 2]), batch(3, [0, 1, 2])];
+  assert.deepEqual(take(two, 0, 6, 100), [[0, 1, 2, 3, 4, 5], 6], 'everything');
+  assert.deepEqual(take(two, 2, 6, 100), [[2, 3, 4, 5], 6], 'a fetch starts at a batch boundary, not at the offset asked for');
+  assert.deepEqual(take(two, 0, 4, 100), [[0, 1, 2, 3], 4], 'the end seen when the read started');
+  assert.deepEqual(take(two, 0, 6, 4), [[0, 1, 2, 3], 4], 'the budget stops mid-batch: the rest is fetched again');
+  assert.deepEqual(take([batch(0, [0, 1]), batch(2, [0], 0, 0b10_0000), batch(3, [0])], 0, 4, 100), [[0, 1, 3], 4], 'a transaction marker');
+  assert.deepEqual(take([batch(10, [0, 2], 5)], 10, 100, 100), [[10, 12], 16], 'records removed by log compaction');
+  assert.deepEqual(take([batch(10, [0, 2], 5)], 10, 14, 100), [[10, 12], 14], 'compaction gap past the end');
+  assert.deepEqual(take([], 7, 9, 100), [[], 7], 'nothing returned yet');
 });

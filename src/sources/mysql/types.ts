@@ -238,8 +238,7 @@ export function parseDateTime(text: string): bigint | null {
 
 /**
  * The snapshot's hot path: mysql2 prints every DATETIME/TIMESTAMP fixed-width, so it is read by position, without
- * a regex, substrings or a Date per value. undefined leaves any other form (and years below 100, which
- * Date.UTC maps to 19xx) to the general parser.
+ * a regex or substrings per value. undefined leaves any other form to the general parser.
  */
 function fixedWidthDateTime(text: string): bigint | null | undefined {
   const n = text.length;
@@ -252,9 +251,9 @@ function fixedWidthDateTime(text: string): bigint | null | undefined {
   const mi = digitsAt(text, 14, 16);
   const s = digitsAt(text, 17, 19);
   const fraction = n === 19 ? 0 : digitsAt(text, 20, n) * 10 ** (26 - n);
-  if (y < 100 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || fraction < 0) return undefined;
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0 || fraction < 0) return undefined;
   if (mo === 0 || d === 0) return null;
-  return epochMicros(Date.UTC(y, mo - 1, d, h, mi, s), fraction);
+  return epochMicros(utcMillis(y, mo, d, h, mi, s), fraction);
 }
 
 /** A whole second as milliseconds since the epoch, and the 0–999999 µs past it → µs since the epoch. */
