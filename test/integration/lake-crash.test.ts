@@ -22,17 +22,31 @@ after(async () => {
 
 const table = pgTable('items', [column('id', { kind: 'int64' }, false), column('name', { kind: 'string' }), column('n', { kind: 'int32' })]);
 
-/** Runs the compactor in a child; kills it with SIGKILL after `killAfterMs` unless it finishes first. */
-function runChild(env: Record<string, string>, killAfterMs: number | undefined): Promise<'done' | 'killed'> {
+interface ChildRun {
+  readonly outcome: 'done' | 'killed';
+  /** From the child's start of compaction to its exit. */
+  readonly ms: number;
+}
+
+/** Runs the compactor in a child; kills it with SIGKILL `killAfterMs` after it began compacting, unless it finishes first. */
+function runChild(env: Record<string, string>, killAfterMs: number | undefined): Promise<ChildRun> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/lake.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  let started = 0;
+  let timer: NodeJS.Timeout | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (started === 0 && out.includes('started')) {
+      started = performance.now();
+      if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    }
+  });
   return new Promise((resolve, reject) => {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (signal === 'SIGKILL') resolve('killed');
-      else if (code === 0 && out.includes('done')) resolve('done');
+      const ms = started === 0 ? 0 : performance.now() - started;
+      if (signal === 'SIGKILL') resolve({ outcome: 'killed', ms });
+      else if (code === 0 && out.includes('done')) resolve({ outcome: 'done', ms });
       else reject(new Error(`compactor child exited with ${code ?? signal}`));
     });
   });
@@ -49,13 +63,21 @@ test('killing the compactor at random points never exposes a partial snapshot, a
     }
   }
   await feed.close();
-  const t = target(lake, feed);
-  const env = childEnv({ target: t, registryUrl: registry.registry.url, groupId: uniqueTopic('lake-crash'), maxChangesPerSnapshot: 6000, rangeWidth: 1000 });
+  const settings = { registryUrl: registry.registry.url, maxChangesPerSnapshot: 6000, rangeWidth: 1000 };
+  // An uninterrupted run into a lake of its own tells how long a whole compaction takes on this machine,
+  // so that the kills land inside the work however fast the machine is.
+  const calibration = target(join(lake, 'calibration'), feed);
+  const whole = await runChild(childEnv({ ...settings, target: calibration, groupId: uniqueTopic('lake-crash-calibration') }), undefined);
+  assert.equal(whole.outcome, 'done');
 
+  const t = target(lake, feed);
+  const env = childEnv({ ...settings, target: t, groupId: uniqueTopic('lake-crash') });
   let kills = 0;
   let lastVersion = 0;
   for (let attempt = 0; attempt < 12 && kills < 8; attempt++) {
-    const outcome = await runChild(env, 300 + Math.floor(Math.random() * 2500));
+    // The first kill comes early enough to be sure to interrupt; later ones anywhere in what is left.
+    const fraction = attempt === 0 ? 0.3 : Math.random() * 0.9;
+    const { outcome } = await runChild(env, Math.floor(whole.ms * fraction));
     if (outcome === 'killed') kills++;
     const published = await readSnapshot(t.root).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
@@ -71,7 +93,7 @@ test('killing the compactor at random points never exposes a partial snapshot, a
   }
   assert.ok(kills >= 1, 'at least one run was killed');
 
-  assert.equal(await runChild(env, undefined), 'done');
+  assert.equal((await runChild(env, undefined)).outcome, 'done');
   const final = await readSnapshot(t.root);
   assert.equal(final.rows.size, feed.rows.size);
   for (const [key, row] of feed.rows) assert.equal(final.rows.get(key)?.['name'], row['name'], `name of ${key}`);

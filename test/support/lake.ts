@@ -215,6 +215,8 @@ export function childEnv(settings: ChildSettings): Record<string, string> {
 
 if (process.argv[1]?.endsWith('support/lake.ts') && process.env.TRIBUTARY_LAKE_CHILD !== undefined) {
   const settings = JSON.parse(process.env.TRIBUTARY_LAKE_CHILD) as ChildSettings;
+  // Module loading takes longer than a small compaction: the parent times its kill from here.
+  process.stdout.write('started\n');
   // As the continuous compactor does, a failure that may pass (a broker slow under load) is tried again.
   await retry(() =>
     compactTable(
