@@ -11,6 +11,26 @@ import { AvroSchemaError } from './errors.js';
 const MIN_LONG = -(2n ** 63n);
 const MAX_LONG = 2n ** 63n - 1n;
 
+/**
+ * The 64-bit zigzag of longs beyond 52 bits as two 32-bit numbers. Nanosecond timestamps land there on every
+ * event, and each bigint operation allocates: splitting takes four. An event's two (processing time and the
+ * source's) repeat across the events of a millisecond or a transaction, so the last two splits are kept.
+ */
+class WideZigzags {
+  private recent = { value: 0n, low: 0, high: 0 };
+  private older = { value: 0n, low: 0, high: 0 };
+
+  of(value: bigint): { readonly low: number; readonly high: number } {
+    if (value === this.recent.value) return this.recent;
+    if (value === this.older.value) return this.older;
+    const zigzag = value >= 0n ? value << 1n : (-value << 1n) - 1n;
+    const split = { value, low: Number(zigzag & 0xffffffffn), high: Number(zigzag >> 32n) };
+    this.older = this.recent;
+    this.recent = split;
+    return split;
+  }
+}
+
 /** Reads and writes every Avro long as a bigint, so int64 values survive the full signed 64-bit range. */
 const bigintLong = withDirectAccess(
   avro.types.LongType.__with({
@@ -81,17 +101,15 @@ function truncated(tap: Tap): bigint {
 function withDirectAccess(frozen: avro.Type): avro.Type {
   const type = Object.create(frozen) as avro.Type & { _write(tap: Tap, n: unknown): void };
   const isValid = (frozen as unknown as { _isValid(n: unknown): boolean })._isValid;
+  const wide = new WideZigzags();
   Object.defineProperty(type, '_read', { value: readLong });
   Object.defineProperty(type, '_write', {
     value: (tap: Tap, n: unknown): void => {
       if (typeof n === 'bigint' && n >= -0xfffffffffffffn && n <= 0xfffffffffffffn) return tap.writeLong(Number(n));
       if (!isValid(n)) throw new Error(`invalid "long": ${String(n)}`);
-      // Nanosecond timestamps land here on every event: split the 64-bit zigzag into two 32-bit numbers once
-      // rather than shifting a bigint (an allocation each) per 7-bit group.
-      const big = n as bigint;
-      const zigzag = big >= 0n ? big << 1n : ((-big) << 1n) - 1n;
-      let low = Number(zigzag & 0xffffffffn);
-      let high = Number(zigzag >> 32n);
+      const zigzag = wide.of(n as bigint);
+      let low = zigzag.low;
+      let high = zigzag.high;
       const { buf } = tap;
       while (high > 0 || low > 0x7f) {
         buf[tap.pos++] = (low & 0x7f) | 0x80;

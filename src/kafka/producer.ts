@@ -14,10 +14,11 @@
  * duplicate. The next send() starts a new session; the caller re-sends from its last acknowledged position,
  * which may duplicate records (at-least-once, as Debezium) but never loses or reorders them.
  */
-import { Producer, compatibilityPartitioner, compressionsAlgorithms, type MessageToProduce } from '@platformatic/kafka';
+import { Producer, compressionsAlgorithms, type MessageToProduce } from '@platformatic/kafka';
 import { ConfigError, InvariantError, type TributaryError } from '../model/errors.js';
 import type { Logger } from '../ops/logger.js';
 import { toTributaryError } from './errors.js';
+import { javaKeyPartitioner } from './murmur2.js';
 import { clientOptions, type KafkaSettings } from './settings.js';
 
 export interface ProducerRecord {
@@ -214,7 +215,7 @@ class BatchingProducer implements KafkaProducer {
       acks: -1,
       compression: this.#settings.producer.compression,
       // Java's partitioner (murmur2 & 0x7fffffff): the same key lands in the same partition as with Debezium.
-      partitioner: compatibilityPartitioner,
+      partitioner: javaKeyPartitioner,
       autocreateTopics: false,
       // Broker-side produce timeout; the client retries retriable errors with the same sequence numbers.
       timeout: 30_000,

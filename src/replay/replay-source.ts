@@ -20,6 +20,8 @@ export interface ReplaySourceOptions {
 export class ReplaySource implements PipelineSource {
   /** Rows handed to the pipeline by this run. */
   rows = 0;
+  /** Events are immutable: the rows read within one millisecond share their source block. */
+  private source: SourceInfo | undefined;
 
   constructor(
     private readonly snapshot: OpenSnapshot,
@@ -45,8 +47,12 @@ export class ReplaySource implements PipelineSource {
 
   private event(item: KeyedRow, last: boolean): ChangeEvent {
     this.rows++;
-    const base = this.snapshot.position.source;
-    const source: SourceInfo = { ...base, tsMs: this.options.now(), snapshot: last ? 'last' : 'true' };
+    const tsMs = this.options.now();
+    const snapshot = last ? 'last' : 'true';
+    let source = this.source;
+    if (source === undefined || source.tsMs !== tsMs || source.snapshot !== snapshot) {
+      source = this.source = { ...this.snapshot.position.source, tsMs, snapshot };
+    }
     return {
       type: 'change',
       op: 'r',
