@@ -1,13 +1,13 @@
 /**
  * BinlogClient's packet tap over a stand-in for the binlog connection that behaves as mysql2's does (a paused
  * connection queues packets and hands them to handlePacket again on resume) and a stand-in for zongji's handling
- * of them: a table map whose columns zongji must look up pauses the connection until it is emitted, rows events
- * are skipped, other events are emitted at once.
+ * of them: table maps and rows events are skipped, other events are emitted at once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BinlogClient, type RawBinlogEvent, type ZongjiTable } from '../../src/sources/mysql/binlog-client.js';
-import { binlogEvent } from '../support/binlog-bytes.js';
+import { SourceError } from '../../src/model/errors.js';
+import { BinlogClient, type RawBinlogEvent } from '../../src/sources/mysql/binlog-client.js';
+import { binlogEvent, lenencStrings, tableMapBody, type TableMapSpec } from '../support/binlog-bytes.js';
 
 interface Packet {
   readonly buffer: Buffer;
@@ -41,13 +41,24 @@ class Connection {
   }
 }
 
-const TABLE: ZongjiTable = { parentSchema: 'db', tableName: 't', columnSchemas: [{ COLUMN_NAME: 'id', COLUMN_TYPE: 'int' }], columns: [{ name: 'id', type: 3, charset: null }] };
-
 const packet = (type: number, nextPosition: number, body: Buffer): Packet => {
   const buffer = Buffer.concat([Buffer.from([0x00]), binlogEvent(type, body, { nextPosition })]);
   return { buffer, offset: 0, end: buffer.length };
 };
-const tableMap = (tableId: number, nextPosition: number): Packet => packet(19, nextPosition, Buffer.from([tableId, 0, 0, 0, 0, 0, 1, 0]));
+/** db.<table> with an INT primary key id and, optionally, more columns. */
+const tableMapSpec = (tableId: number, table = 't', more: TableMapSpec['columns'] = []): TableMapSpec => ({
+  tableId,
+  table,
+  columns: [[3], ...more],
+  fields: [
+    [1, Buffer.from([0])],
+    [2, Buffer.from([45])], // utf8mb4 for any character columns
+    [4, lenencStrings('id', ...more.map((_, i) => `c${i}`))],
+    [8, Buffer.from([0])],
+  ],
+});
+const tableMap = (tableId: number, nextPosition: number, table?: string, more?: TableMapSpec['columns']): Packet =>
+  packet(19, nextPosition, tableMapBody(tableMapSpec(tableId, table, more)));
 const writeRows = (tableId: number, nextPosition: number): Packet => packet(23, nextPosition, Buffer.from([tableId, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 5, 0, 0, 0]));
 const xid = (nextPosition: number): Packet => packet(16, nextPosition, Buffer.alloc(8));
 
@@ -58,34 +69,22 @@ interface Harness {
   queued(): Promise<string[]>;
 }
 
-/** A client whose zongji looks table maps up asynchronously (and maps the ids in `captured` only). */
-function harness(captured: readonly number[]): Harness {
+/** A client capturing db.t, with back-pressure from `highWater` queued events. */
+function harness(highWater = 100): Harness {
   const client = new BinlogClient({
     connection: { host: 'unused', user: 'unused' },
     replicaServerId: 1,
     start: { file: 'f', pos: 4 },
     tables: { db: ['t'] },
     heartbeatMs: 60_000,
-    highWater: 100,
+    highWater,
     checksum: true,
+    flavor: 'mariadb',
   });
-  const zongji = (client as unknown as { zongji: { tableMap: Record<number, ZongjiTable>; connection: Connection | null; emit(name: string, event: unknown): void } }).zongji;
-  const emit = (name: string, nextPosition: number, fields: Partial<RawBinlogEvent> = {}): void => {
-    zongji.emit('binlog', { getEventName: () => name, timestamp: 0, nextPosition, ...fields });
-  };
-  const connection = new Connection((conn, p) => {
+  const zongji = (client as unknown as { zongji: { connection: Connection | null; emit(name: string, event: unknown): void } }).zongji;
+  const connection = new Connection((_conn, p) => {
     const event = p.buffer.subarray(p.offset + 1, p.end);
-    const type = event[4];
-    const nextPosition = event.readUInt32LE(13);
-    if (type === 19) {
-      const tableId = event[19]!;
-      conn.pause();
-      setImmediate(() => {
-        if (captured.includes(tableId)) zongji.tableMap[tableId] = TABLE;
-        emit('tablemap', nextPosition, { tableId, tableMap: zongji.tableMap });
-        conn.resume();
-      });
-    } else if (type === 16) emit('xid', nextPosition);
+    if (event[4] === 16) zongji.emit('binlog', { getEventName: () => 'xid', timestamp: 0, nextPosition: event.readUInt32LE(13) });
   });
   zongji.connection = connection;
   (client as unknown as { tapPackets(connection: Connection): void }).tapPackets(connection);
@@ -104,35 +103,68 @@ function harness(captured: readonly number[]): Harness {
   };
 }
 
-test('a rows event never overtakes the table map zongji is still looking up, nor is it read twice', async () => {
-  const { client, connection, queued } = harness([7]);
-  // One socket chunk: the table map pauses the connection at once, so the rest waits in mysql2's queue.
-  for (const p of [tableMap(7, 100), writeRows(7, 200), xid(300)]) connection.handlePacket(p);
-  assert.equal(client.queued, 0, 'nothing before the table map');
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(await queued(), ['tablemap@100', 'writerows@200', 'xid@300']);
-  assert.equal(client.verifiedEvents, 3, 'each checksum checked once, when the packet was handled');
+const signal = new AbortController().signal;
+
+test('a rows event never overtakes its table map across a back-pressure pause, nor is a packet read twice', async () => {
+  const { client, connection, queued } = harness(2);
+  // One socket chunk: the table map and rows event fill the queue and pause the connection; the rest waits in mysql2's queue.
+  for (const p of [tableMap(7, 100), writeRows(7, 200), xid(300), tableMap(7, 400), writeRows(7, 500), xid(600)]) connection.handlePacket(p);
+  assert.equal(client.queued, 2, 'paused at the high-water mark');
+  assert.equal(connection._paused, true);
+  assert.deepEqual(await queued(), ['tablemap@100', 'writerows@200', 'xid@300', 'tablemap@400', 'writerows@500', 'xid@600']);
+  assert.equal(client.verifiedEvents, 6, 'each checksum checked once, when the packet was handled');
 });
 
-test('rows events of a table zongji keeps no table map for (not captured) are dropped', async () => {
-  const { connection, queued } = harness([7]);
-  for (const p of [tableMap(8, 100), writeRows(8, 200), tableMap(7, 300), writeRows(7, 400), xid(500)]) connection.handlePacket(p);
-  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(await queued(), ['tablemap@100', 'tablemap@300', 'writerows@400', 'xid@500']);
+test('table maps and rows events of tables not captured are dropped', async () => {
+  const { connection, queued } = harness();
+  for (const p of [tableMap(8, 100, 'other'), writeRows(8, 200), tableMap(7, 300), writeRows(7, 400), writeRows(9, 450), xid(500)]) connection.handlePacket(p);
+  assert.deepEqual(await queued(), ['tablemap@300', 'writerows@400', 'xid@500']);
 });
 
 test('a rows event carries its bytes, its table map and where it starts', async () => {
-  const { client, connection } = harness([7]);
+  const { client, connection } = harness();
   const rows = writeRows(7, 200);
   for (const p of [tableMap(7, 100), rows]) connection.handlePacket(p);
-  await new Promise((resolve) => setImmediate(resolve));
-  const signal = new AbortController().signal;
-  await client.next(signal);
+  const map = await client.next(signal);
   const event = await client.next(signal);
   assert.equal(event.getEventName(), 'writerows');
-  assert.equal(event.table, TABLE);
-  assert.equal(event.tableId, 7);
+  assert.equal(event.tableMap, map.tableMap);
+  assert.deepEqual([map.tableMap?.tableId, map.tableMap?.database, map.tableMap?.table, map.tableMap?.columns.map((c) => c.name)], [7, 'db', 't', ['id']]);
   assert.deepEqual(event.rowsEvent, rows.buffer.subarray(1));
   assert.equal(event.eventStart, 200 - (rows.buffer.length - 1));
   assert.equal(event.timestamp, 1_700_000_000_000);
+});
+
+test("a table id's table map is the same object for as long as its bytes after the header are the same", async () => {
+  const { client, connection } = harness();
+  const maps = async (...packets: Packet[]): Promise<RawBinlogEvent['tableMap'][]> => {
+    for (const p of packets) connection.handlePacket(p);
+    const out: RawBinlogEvent['tableMap'][] = [];
+    while (client.queued > 0) out.push((await client.next(signal)).tableMap);
+    return out;
+  };
+  const [first, again, wider, back, other] = await maps(
+    tableMap(7, 100),
+    tableMap(7, 900), // another position and checksum, the same body
+    tableMap(7, 1000, 't', [[15, [40, 0]]]),
+    tableMap(7, 1100),
+    tableMap(8, 1200),
+  );
+  assert.equal(again, first);
+  assert.notEqual(wider, first);
+  assert.deepEqual(wider?.columns.map((c) => c.columnType), ['int', 'varchar(10)']);
+  assert.notEqual(back, wider, 'parsed anew: only the last table map of a table id is kept');
+  assert.deepEqual(back, first);
+  assert.equal(other?.tableId, 8);
+  // Table id 7 taken over by a table not captured: its rows are not ours any more.
+  const [rows] = await maps(tableMap(7, 1300, 'other'), writeRows(7, 1400), writeRows(8, 1500));
+  assert.equal(rows?.tableId, 8);
+  assert.equal(client.queued, 0);
+});
+
+test('a table map that does not parse fails the connection with what is wrong with it', async () => {
+  const { client, connection } = harness();
+  const broken = tableMapBody({ ...tableMapSpec(7), fields: [[4, lenencStrings('id', 'extra')]] });
+  connection.handlePacket(packet(19, 100, broken));
+  await assert.rejects(client.next(signal), (error: unknown) => error instanceof SourceError && /db\.t \(table id 7\) names 2 columns where it has 1/.test(error.message));
 });

@@ -13,12 +13,12 @@ import { deflateRawSync, deflateSync } from 'node:zlib';
 import type { Row, Value } from '../../src/model/change.js';
 import { SourceError } from '../../src/model/errors.js';
 import type { Column, FieldType } from '../../src/model/schema.js';
-import { tableMapColumns, type ZongjiTable } from '../../src/sources/mysql/binlog-client.js';
 import { parseRowsEvent, rowsEventOp, rowsEventTableId, RowsDecoder, type RowImage } from '../../src/sources/mysql/rows-event.js';
+import { parseTableMap, type TableMap } from '../../src/sources/mysql/table-map.js';
 import { fieldTypeOf, toValue } from '../../src/sources/mysql/types.js';
 import { binlogEvent } from '../support/binlog-bytes.js';
 import { decimalBinary, encodeJsonBinary, json } from '../support/mysql-json-binary.js';
-import { zongjiDecoder, type ZongjiDecoder } from '../support/zongji-decode.js';
+import { zongjiDecoder, zongjiTableColumns, zongjiTableMap, type ZongjiTable } from '../support/zongji-decode.js';
 
 // --- captured from MariaDB -------------------------------------------------------------------------------------
 //
@@ -39,27 +39,13 @@ const captured = (JSON.parse(readFileSync(new URL('./mysql-rows-events.json', im
   Buffer.from(e.hex, 'hex'),
 );
 
-interface TableMapEvent {
-  readonly tableId: number;
-  readonly schemaName: string;
-  readonly tableName: string;
-  buildColumnSchemas(): ZongjiTable['columnSchemas'];
-  updateColumnInfo(): void;
-}
-
-/** What zongji's index.js does with a table map carrying binlog_row_metadata=FULL, before it emits it. */
-function readTableMap(decoder: ZongjiDecoder, event: Buffer): ZongjiTable {
-  const map = decoder.decode(event) as unknown as TableMapEvent;
-  decoder.tableMap[map.tableId] = { columnSchemas: map.buildColumnSchemas(), parentSchema: map.schemaName, tableName: map.tableName };
-  map.updateColumnInfo();
-  return decoder.tableMap[map.tableId]!;
-}
+const readTableMap = (event: Buffer): TableMap => parseTableMap(event, { checksum: true, flavor: 'mariadb' });
 
 const NOT_NULL = new Set(['id', 'dtn', 'dtmn', 'tsn']);
 
 /** The table schema the stream would build: the table map's types, MariaDB's JSON by its CHECK constraint. */
-function schemaColumns(table: ZongjiTable): Column[] {
-  return table.columnSchemas.map(({ COLUMN_NAME: name, COLUMN_TYPE: columnType }) => ({
+function schemaColumns(map: TableMap): Column[] {
+  return map.columns.map(({ name, columnType }) => ({
     name,
     type: fieldTypeOf('test.fixture_types', { name, columnType, json: name === 'j' }),
     nullable: !NOT_NULL.has(name),
@@ -148,13 +134,12 @@ const EXPECTED: { op: 'c' | 'u' | 'd'; images: RowImage[] }[] = [
 ];
 
 test('rows events MariaDB wrote decode to the Values the snapshot reads for the same rows', () => {
-  const zongji = zongjiDecoder(true);
   const decoded: { op: string; images: RowImage[] }[] = [];
   for (let i = 0; i < captured.length; i += 2) {
-    const table = readTableMap(zongji, captured[i]!);
+    const map = readTableMap(captured[i]!);
     const event = parseRowsEvent(captured[i + 1]!, true);
-    assert.equal(event.tableId, rowsEventTableId(captured[i]!), 'the rows event names its table map');
-    decoded.push({ op: event.op, images: new RowsDecoder('test.fixture_types', tableMapColumns(table), schemaColumns(table)).decode(event) });
+    assert.equal(event.tableId, map.tableId, 'the rows event names its table map');
+    decoded.push({ op: event.op, images: new RowsDecoder('test.fixture_types', map.columns, schemaColumns(map)).decode(event) });
   }
   assert.equal(decoded.length, EXPECTED.length);
   for (let i = 0; i < EXPECTED.length; i++) assert.deepEqual(decoded[i], EXPECTED[i], `event ${i}`);
@@ -164,9 +149,10 @@ test('on those bytes zongji and toValue gave the same Values, but where zongji g
   const zongji = zongjiDecoder(true);
   const differences: string[] = [];
   for (let i = 0; i < captured.length; i += 2) {
-    const table = readTableMap(zongji, captured[i]!);
-    const columns = schemaColumns(table);
-    const ours = new RowsDecoder('test.fixture_types', tableMapColumns(table), columns).decode(parseRowsEvent(captured[i + 1]!, true));
+    zongjiTableMap(zongji, captured[i]!);
+    const map = readTableMap(captured[i]!);
+    const columns = schemaColumns(map);
+    const ours = new RowsDecoder('test.fixture_types', map.columns, columns).decode(parseRowsEvent(captured[i + 1]!, true));
     const theirs = zongji.decode(captured[i + 1]!).rows as Record<string, unknown>[];
     theirs.forEach((raw, r) => {
       const images = 'before' in raw && 'after' in raw ? [raw.before, raw.after] : [raw];
@@ -299,7 +285,7 @@ function decodeBoth(spec: Spec, values: readonly (Buffer | null)[]): { ours: Val
   const specs = { id: ID, v: spec };
   const table = zongjiTable(specs);
   const event = rowsEvent(2, values.map((value, i) => image([int32(i), value])));
-  const decoded = new RowsDecoder('db.t', tableMapColumns(table), columnsOf(specs)).decode(parseRowsEvent(event, true));
+  const decoded = new RowsDecoder('db.t', zongjiTableColumns(table), columnsOf(specs)).decode(parseRowsEvent(event, true));
   const zongji = zongjiDecoder(true);
   zongji.tableMap[77] = table;
   const rows = zongji.decode(event).rows as Record<string, unknown>[];
@@ -711,7 +697,7 @@ const WIDE_VALUES = [
 test('columns not captured are passed over whatever their layout, and the rest read in place', () => {
   const all = Object.keys(WIDE).filter((name) => name !== 'shape');
   const event = parseRowsEvent(rowsEvent(10, [image(WIDE_VALUES)]), true);
-  const full = new RowsDecoder('db.wide', tableMapColumns(zongjiTable(WIDE)), columnsOf(WIDE, all)).decode(event);
+  const full = new RowsDecoder('db.wide', zongjiTableColumns(zongjiTable(WIDE)), columnsOf(WIDE, all)).decode(event);
   const expected: Row = {
     id: 9,
     i8: -5,
@@ -725,7 +711,7 @@ test('columns not captured are passed over whatever their layout, and the rest r
   };
   assert.deepEqual(full[0]!.after, expected);
   for (const name of all) {
-    const one = new RowsDecoder('db.wide', tableMapColumns(zongjiTable(WIDE)), columnsOf(WIDE, [name])).decode(event);
+    const one = new RowsDecoder('db.wide', zongjiTableColumns(zongjiTable(WIDE)), columnsOf(WIDE, [name])).decode(event);
     assert.deepEqual(one[0]!.after, { [name]: expected[name] }, name);
   }
 });
@@ -733,7 +719,7 @@ test('columns not captured are passed over whatever their layout, and the rest r
 test('a captured column the table map lacks is null, as a driver row without it read', () => {
   const specs = { id: ID };
   const added: Column = { name: 'added', type: { kind: 'int32' }, nullable: true, sourceType: 'int' };
-  const decoder = new RowsDecoder('db.t', tableMapColumns(zongjiTable(specs)), [...columnsOf(specs), added]);
+  const decoder = new RowsDecoder('db.t', zongjiTableColumns(zongjiTable(specs)), [...columnsOf(specs), added]);
   assert.deepEqual(decoder.decode(parseRowsEvent(rowsEvent(1, [image([int32(1)])]), true))[0]!.after, { id: 1, added: null });
 });
 
@@ -742,7 +728,7 @@ const PAIR: Record<string, Spec> = {
   name: { type: T.VARCHAR, columnType: 'varchar(10)', field: { kind: 'string' }, charset: 'utf8mb4', metadata: { max_length: 40 } },
   n: { type: T.LONG, columnType: 'int', field: { kind: 'int32' } },
 };
-const pairDecoder = (): RowsDecoder => new RowsDecoder('db.t', tableMapColumns(zongjiTable(PAIR)), columnsOf(PAIR));
+const pairDecoder = (): RowsDecoder => new RowsDecoder('db.t', zongjiTableColumns(zongjiTable(PAIR)), columnsOf(PAIR));
 const text = (value: string): Buffer => prefixed(1, Buffer.from(value));
 
 test('writes, updates and deletes, v1 and v2 (with extra data) and compressed, give the same images', () => {
@@ -779,7 +765,7 @@ test('partial images: absent columns are null, and the null bitmap counts presen
   ]);
   const nine = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`c${i}`, ID]));
   const values = Array.from({ length: 9 }, (_, i) => (i === 8 ? null : int32(i)));
-  const nineDecoder = new RowsDecoder('db.t', tableMapColumns(zongjiTable(nine)), columnsOf(nine));
+  const nineDecoder = new RowsDecoder('db.t', zongjiTableColumns(zongjiTable(nine)), columnsOf(nine));
   const decoded = nineDecoder.decode(parseRowsEvent(rowsEvent(9, [image(values)]), true));
   assert.deepEqual(Object.values(decoded[0]!.after!), [0, 1, 2, 3, 4, 5, 6, 7, null], 'a second byte of null bitmap');
 });
@@ -800,7 +786,7 @@ test('failures name the table and column and say what to do', () => {
     });
   };
   const decode = (specs: Record<string, Spec>, event: Buffer, captured?: string[]): RowImage[] =>
-    new RowsDecoder('db.t', tableMapColumns(zongjiTable(specs)), columnsOf(specs, captured)).decode(parseRowsEvent(event, true));
+    new RowsDecoder('db.t', zongjiTableColumns(zongjiTable(specs)), columnsOf(specs, captured)).decode(parseRowsEvent(event, true));
 
   expectError(() => decode(PAIR, rowsEvent(2, [image([int32(1), text('a')])])), /rows event of db\.t has 2 columns where its table map has 3/);
   const cut = rowsEvent(3, [image([int32(1), text('abcdef'), int32(2)]).subarray(0, 8)]);
@@ -808,7 +794,7 @@ test('failures name the table and column and say what to do', () => {
   const lastCut = rowsEvent(2, [image([int32(1), text('abcdef')]).subarray(0, 8)]);
   expectError(() => decode({ id: ID, name: PAIR.name! }, lastCut), /a row image of db\.t runs past the end/, /restart the source/);
   expectError(
-    () => new RowsDecoder('db.t', tableMapColumns(zongjiTable(PAIR)), [{ name: 'n', type: { kind: 'string' }, nullable: true, sourceType: 'text' }]),
+    () => new RowsDecoder('db.t', zongjiTableColumns(zongjiTable(PAIR)), [{ name: 'n', type: { kind: 'string' }, nullable: true, sourceType: 'text' }]),
     /column n of db\.t is string in the table schema, but the binlog writes it as type 3/,
     /restart the source/,
   );

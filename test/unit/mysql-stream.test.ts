@@ -1,6 +1,6 @@
 /**
- * StreamState over binlog events captured from MariaDB 10.11 through BinlogClient (mysql-zongji-events.json):
- * zongji's decoding of the control events and table maps, the rows events as their bytes. A two-row INSERT
+ * StreamState over binlog events captured from MariaDB 10.11 through BinlogClient (mysql-stream-events.json):
+ * zongji's decoding of the control events, the table maps and rows events as their bytes. A two-row INSERT
  * transaction, an UPDATE, a DELETE, ALTER TABLE … ADD COLUMN extra, and an INSERT after it. The catalog is a
  * stand-in that, like the real server by then, already describes the altered table.
  */
@@ -12,15 +12,36 @@ import { silentLogger } from '../../src/ops/logger.js';
 import type { RawBinlogEvent } from '../../src/sources/mysql/binlog-client.js';
 import type { QueryConnection } from '../../src/sources/mysql/connection.js';
 import { parseCheckpoint, serializeCheckpoint, type MysqlCheckpoint } from '../../src/sources/mysql/position.js';
+import { rowsEventTableId } from '../../src/sources/mysql/rows-event.js';
 import { alteredTable, StreamState, truncatedTable, type StreamOptions } from '../../src/sources/mysql/stream.js';
+import { parseTableMap, type TableMap } from '../../src/sources/mysql/table-map.js';
+import { binlogEvent, lenencStrings, tableMapBody } from '../support/binlog-bytes.js';
 
-type Captured = Omit<RawBinlogEvent, 'getEventName'> & { name: string };
+/** A table map event's bytes where the client queued its parse. */
+type Captured = Omit<RawBinlogEvent, 'getEventName' | 'tableMap'> & { name: string; tableMap?: Buffer };
 
-const captured = (
-  JSON.parse(readFileSync(new URL('./mysql-zongji-events.json', import.meta.url), 'utf8'), (_k, v: unknown) =>
+/** Parses each table map once per body, and gives rows events the table map in force, as BinlogClient does. */
+function asClient(events: readonly Captured[]): RawBinlogEvent[] {
+  const byBody = new Map<string, TableMap>();
+  const byTableId = new Map<number, TableMap>();
+  return events.map(({ name, tableMap: bytes, ...event }) => {
+    let tableMap: TableMap | undefined;
+    if (bytes !== undefined) {
+      const body = bytes.subarray(19, -4).toString('hex');
+      tableMap = byBody.get(body) ?? parseTableMap(bytes, { checksum: true, flavor: 'mariadb' });
+      byBody.set(body, tableMap);
+      byTableId.set(tableMap.tableId, tableMap);
+    }
+    if (event.rowsEvent !== undefined) tableMap = byTableId.get(rowsEventTableId(event.rowsEvent));
+    return { ...event, ...(tableMap === undefined ? {} : { tableMap }), getEventName: () => name };
+  });
+}
+
+const captured = asClient(
+  JSON.parse(readFileSync(new URL('./mysql-stream-events.json', import.meta.url), 'utf8'), (_k, v: unknown) =>
     v !== null && typeof v === 'object' && 'hex' in v ? Buffer.from((v as { hex: string }).hex, 'hex') : v,
-  ) as Captured[]
-).map((e): RawBinlogEvent => ({ ...e, getEventName: () => e.name }));
+  ) as Captured[],
+);
 
 const CURRENT_COLUMNS = [
   ['id', 'int(11)', 'int', 'NO'],
@@ -31,13 +52,23 @@ const CURRENT_COLUMNS = [
   ['data', 'blob', 'blob', 'YES'],
 ].map(([COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE]) => ({ COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE }));
 
-const catalog = {
-  async query(sql: string) {
-    if (sql.includes('information_schema.COLUMNS')) return [CURRENT_COLUMNS, []];
-    if (sql.includes('KEY_COLUMN_USAGE')) return [[{ COLUMN_NAME: 'id' }], []];
-    return [[], []];
-  },
-} as unknown as QueryConnection;
+/** A stand-in catalog describing `columns` with primary key id, counting the tables it is asked to describe. */
+function catalogOf(columns: readonly object[]): QueryConnection & { reads: number } {
+  const stand = {
+    reads: 0,
+    async query(sql: string) {
+      if (sql.includes('information_schema.COLUMNS')) {
+        stand.reads++;
+        return [columns, []];
+      }
+      if (sql.includes('KEY_COLUMN_USAGE')) return [[{ COLUMN_NAME: 'id' }], []];
+      return [[], []];
+    },
+  };
+  return stand as unknown as QueryConnection & { reads: number };
+}
+
+const catalog = catalogOf(CURRENT_COLUMNS);
 
 const rotate = captured[0]!;
 /** The GTIDs of the first and last captured transactions, and of the one before them. */
@@ -152,6 +183,52 @@ test('without transaction metadata, commits become heartbeats and changes carry 
   assert.ok(out.every((e) => e.type === 'change' || e.type === 'heartbeat'));
   assert.ok(changes(out).every((e) => e.transaction === null));
   assert.equal(out.filter((e) => e.type === 'heartbeat').length, 5);
+});
+
+test('a table map handed out again costs no catalog read; after an ALTER of its table even the same one reads it anew', async () => {
+  const stand = catalogOf(CURRENT_COLUMNS);
+  const s = state({ catalog: stand });
+  assert.equal(captured[6]!.tableMap, captured[2]!.tableMap, 'the client handed out one table map for three transactions');
+  const before = changes(await run(s, captured.slice(0, 13))); // the INSERT, UPDATE and DELETE
+  assert.equal(stand.reads, 1);
+  // The ALTER (and its GTID), then the UPDATE's transaction again: the same table map object as before it.
+  const after = changes(await run(s, [captured[13]!, captured[14]!, ...captured.slice(5, 9)]));
+  assert.equal(stand.reads, 2);
+  assert.notEqual(after[0]!.schema, before[0]!.schema, 'a new schema version');
+  assert.deepEqual(after[0]!.after, before[2]!.after);
+});
+
+test("MariaDB 5.3's fractional temporals, which the table map cannot tell from classic ones, are read as the catalog describes them", async () => {
+  const tableMap = parseTableMap(
+    binlogEvent(
+      19,
+      tableMapBody({
+        tableId: 5,
+        database: 'test',
+        table: 'hires',
+        columns: [[3], [12]], // INT, classic DATETIME: no metadata
+        fields: [[1, Buffer.from([0])], [4, lenencStrings('id', 'at')], [8, Buffer.from([0])]],
+      }),
+    ),
+    { checksum: true, flavor: 'mariadb' },
+  );
+  // 2024-01-02 03:04:05.678 as DATETIME(3) stores it: the whole value in milliseconds, seven bytes big-endian.
+  const at = Buffer.alloc(8);
+  at.writeBigUInt64BE(((((((2024n * 13n + 1n) * 32n + 2n) * 24n + 3n) * 60n + 4n) * 60n + 5n) * 1000n + 678n));
+  const rowsEvent = binlogEvent(23, Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 1, 0, 2, 0b11, 0]), Buffer.from([1, 0, 0, 0]), at.subarray(1)]));
+  const columns = [
+    { COLUMN_NAME: 'id', COLUMN_TYPE: 'int(11)', DATA_TYPE: 'int', IS_NULLABLE: 'NO' },
+    { COLUMN_NAME: 'at', COLUMN_TYPE: 'datetime(3)', DATA_TYPE: 'datetime', IS_NULLABLE: 'YES' },
+  ];
+  const event = (name: string, fields: Partial<RawBinlogEvent> = {}): RawBinlogEvent => ({ getEventName: () => name, timestamp: 0, nextPosition: 0, ...fields });
+  const out = await run(state({ catalog: catalogOf(columns), tables: [{ name: 'test.hires' }] }), [
+    event('mariadbgtid', { gtid: FIRST_GTID, standalone: false }),
+    event('tablemap', { tableMap }),
+    event('writerows', { tableMap, rowsEvent }),
+  ]);
+  const [change] = changes(out);
+  assert.deepEqual(change!.schema.columns.find((c) => c.name === 'at')?.type, { kind: 'timestamp', precision: 3 });
+  assert.deepEqual(change!.after, { id: 1, at: 1704164645678000n });
 });
 
 test('statements inside BEGIN…COMMIT, such as SAVEPOINT, do not end the transaction', async () => {

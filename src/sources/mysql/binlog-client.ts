@@ -1,21 +1,21 @@
 /**
- * The binlog connection: zongji (binlog dump over mysql2, table maps with binlog_row_metadata=FULL, MariaDB GTID
- * events) turned into a pull queue. Rows events are not zongji's to decode: they are taken from the raw packets
- * and queued as bytes, in binlog order, for the stream to decode with rows-event.ts. When the queue holds
- * `highWater` events the socket is paused, so a slow consumer stops the server from sending rather than filling
- * memory. The server is asked for heartbeats, and a connection that stays silent for three heartbeat periods is
- * reported dead.
+ * The binlog connection: zongji (binlog dump over mysql2, control events, MariaDB GTID events) turned into a pull
+ * queue. Table maps and rows events are not zongji's to decode: they are taken from the raw packets, table maps
+ * parsed by table-map.ts, rows events queued as bytes for the stream to decode with rows-event.ts, all in binlog
+ * order. When the queue holds `highWater` events the socket is paused, so a slow consumer stops the server from
+ * sending rather than filling memory. The server is asked for heartbeats, and a connection that stays silent for
+ * three heartbeat periods is reported dead.
  */
 import ZongJi from '@vlasky/zongji';
 import { ConnectionError } from '../../model/errors.js';
 import type { MysqlConnectionConfig } from './connection.js';
 import { mysql2Options } from './connection.js';
-import { classifyMysqlError } from './errors.js';
-import { checksumMatches, EVENT_HEADER_LENGTH, parseEventHeader, type EventHeader } from './binlog-event.js';
-import type { TableMapColumn } from './column-plan.js';
+import { classifyMysqlError, type Flavor } from './errors.js';
+import { BinlogEventType, CHECKSUM_LENGTH, checksumMatches, EVENT_HEADER_LENGTH, parseEventHeader, type EventHeader } from './binlog-event.js';
 import { rowsEventOp, rowsEventTableId, type RowsOp } from './rows-event.js';
+import { parseTableMap, tableMapId, tableMapTarget, type TableMap } from './table-map.js';
 
-/** The zongji event fields the stream reads; zongji's own typings are per class. */
+/** The event fields the stream reads: zongji's events, and the table maps and rows events the client queues. */
 export interface RawBinlogEvent {
   getEventName(): string;
   readonly timestamp: number;
@@ -33,63 +33,13 @@ export interface RawBinlogEvent {
   readonly slaveProxyId?: number;
   // mariadbgtid
   readonly standalone?: boolean;
-  // tablemap / rows
-  readonly tableId?: number;
-  readonly tableMap?: Record<number, ZongjiTable>;
-  readonly primaryKey?: number[];
-  // rows (writerows / updaterows / deleterows), queued by the client itself
-  /** The whole event, header and checksum included. */
+  /**
+   * tablemap: the table map of a captured table; rows: the one in force for its table id. The same object for as
+   * long as the table id's table map events carry the same bytes.
+   */
+  readonly tableMap?: TableMap;
+  /** rows (writerows / updaterows / deleterows): the whole event, header and checksum included. */
   readonly rowsEvent?: Buffer;
-  /** zongji's table map of the rows event's table, as it stood when the event arrived. */
-  readonly table?: ZongjiTable;
-}
-
-export interface ZongjiColumnSchema {
-  readonly COLUMN_NAME: string;
-  readonly COLUMN_TYPE: string;
-  /** Signedness from the table map's metadata, which overrides COLUMN_TYPE's. */
-  readonly UNSIGNED?: boolean;
-}
-
-/** zongji's reading of a table map column: its real type, layout metadata and character set. */
-export interface ZongjiColumn {
-  readonly name: string;
-  readonly type: number;
-  readonly charset: string | null;
-  readonly metadata?: Readonly<Record<string, number | undefined>>;
-}
-
-export interface ZongjiTable {
-  readonly parentSchema: string;
-  readonly tableName: string;
-  readonly columnSchemas: ZongjiColumnSchema[];
-  /** Set from the table map event, before zongji emits it. */
-  readonly columns?: ZongjiColumn[];
-}
-
-/** zongji's table map entry → the columns rows-event.ts lays row images out by. */
-export function tableMapColumns(table: ZongjiTable): TableMapColumn[] {
-  const columns = table.columns ?? [];
-  return columns.map((column, i) => {
-    const schema = table.columnSchemas[i];
-    const metadata = column.metadata ?? {};
-    const columnType = schema?.COLUMN_TYPE ?? '';
-    return {
-      name: column.name,
-      type: column.type,
-      charset: column.charset,
-      columnType,
-      unsigned: schema?.UNSIGNED ?? /\bunsigned\b/i.test(columnType),
-      metadata: {
-        maxLength: metadata.max_length,
-        lengthSize: metadata.length_size,
-        precision: metadata.precision,
-        decimals: metadata.decimals,
-        bits: metadata.bits,
-        size: metadata.size,
-      },
-    };
-  });
 }
 
 export type BinlogStart =
@@ -107,6 +57,8 @@ export interface BinlogClientOptions {
   readonly highWater: number;
   /** binlog_checksum is CRC32: verify every event before zongji decodes it. */
   readonly checksum: boolean;
+  /** The server's flavor, which table maps are read by. */
+  readonly flavor: Flavor;
   /** The server started sending the binlog (its first event arrived: it always opens with a rotate event). */
   readonly onStreaming?: () => void;
   /** The connection failed (once, as it happens, not when the consumer reaches the failure in the queue). */
@@ -127,8 +79,10 @@ interface RawPacket {
   readonly end: number;
 }
 
-/** What zongji decodes: everything but the rows events, which it then skips unparsed (see tapPackets). */
-const EVENTS = ['rotate', 'query', 'xid', 'mariadbgtid', 'gtid', 'tablemap', 'heartbeat'];
+/** What zongji decodes: everything but table maps and rows events, which it then skips unparsed (see tapPackets). */
+const EVENTS = ['rotate', 'query', 'xid', 'mariadbgtid', 'gtid', 'heartbeat'];
+
+const TABLE_MAP_NAME = (): string => 'tablemap';
 
 /** The names zongji gave rows events, which the stream goes by. */
 const ROWS_EVENT_NAMES: Readonly<Record<RowsOp, () => string>> = {
@@ -150,8 +104,13 @@ export class BinlogClient {
   private streaming = false;
   /** Header of the packet zongji is decoding right now. */
   private header: EventHeader | null = null;
+  /** database → captured tables. */
+  private readonly captured: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The last table map event of each captured table's table id: its body and what it parsed to. */
+  private readonly tableMaps = new Map<number, { readonly body: Buffer; readonly map: TableMap }>();
 
   constructor(private readonly options: BinlogClientOptions) {
+    this.captured = new Map(Object.entries(options.tables).map(([database, tables]) => [database, new Set(tables)]));
     this.zongji = new ZongJi(mysql2Options(options.connection) as ConstructorParameters<typeof ZongJi>[0]);
     this.zongji.on('binlog', (event) => this.push(event as unknown as RawBinlogEvent));
     this.zongji.on('error', (error: unknown) => this.fail(classifyMysqlError(error, 'reading the binlog')));
@@ -162,7 +121,6 @@ export class BinlogClient {
     this.zongji.start({
       serverId: this.options.replicaServerId,
       includeEvents: EVENTS,
-      includeSchema: this.options.tables,
       ...('gtids' in start ? { gtidSet: start.gtids } : { filename: start.file, position: start.pos }),
     });
     // Queued ahead of zongji's own preamble on the binlog connection, so it is in force when the dump starts.
@@ -232,16 +190,13 @@ export class BinlogClient {
   /**
    * Reads each binlog event packet's raw header as mysql2 hands the packet to zongji: to check its CRC32 (zongji
    * skips the checksum bytes unread; a mismatch fails the connection, which is reopened at the current
-   * transaction's start), to learn where the event starts (zongji reports only where it ends), and to queue rows
-   * events, which zongji skips unparsed as they are not among its includeEvents.
+   * transaction's start), to learn where the event starts (zongji reports only where it ends), and to queue table
+   * maps and rows events, which zongji skips unparsed as they are not among its includeEvents.
    *
-   * Binlog order holds: zongji handles a packet synchronously, emitting its event before handlePacket returns,
-   * except a table map whose columns it must look up first (no binlog_row_metadata=FULL, or MariaDB's old
-   * temporal types). It pauses the connection for that, and a paused mysql2 connection queues the packets that
-   * arrive and hands each to handlePacket again on resume, which zongji calls after emitting the table map. Our
-   * back-pressure pauses the same way. So a packet is read here only while the connection is not paused, when
-   * zongji gets it too, and a rows event is queued once zongji is done with its packet: after its table map and
-   * every earlier event.
+   * Binlog order holds: zongji handles a packet synchronously, emitting its event (if any) before handlePacket
+   * returns, and this queues a packet's table map or rows event after that. Back-pressure pauses the connection,
+   * and a paused mysql2 connection queues the packets that arrive and hands each to handlePacket again on resume;
+   * so a packet is read here only while the connection is not paused, when zongji gets it too.
    */
   private tapPackets(connection: TappableConnection): void {
     const original = connection.handlePacket.bind(connection);
@@ -251,7 +206,7 @@ export class BinlogClient {
         return;
       }
       this.header = null;
-      let rows: RawBinlogEvent | null = null;
+      let ours: RawBinlogEvent | null = null;
       if (packet !== undefined && connection._command?.constructor.name === 'Binlog' && packet.buffer[packet.offset] === 0x00) {
         if (!this.streaming) {
           this.streaming = true;
@@ -268,12 +223,40 @@ export class BinlogClient {
             this.verified++;
           }
           this.header = header;
-          rows = this.rowsEvent(event, header);
+          try {
+            ours = header.type === BinlogEventType.TABLE_MAP ? this.tableMapEvent(event, header) : this.rowsEvent(event, header);
+          } catch (error) {
+            this.fail(error as Error);
+            return;
+          }
         }
       }
       original(packet);
-      if (rows !== null) this.push(rows);
+      if (ours !== null) this.push(ours);
     };
+  }
+
+  /**
+   * A table map of a captured table, as the stream reads it; null for another table's. A table id's table maps
+   * are parsed anew only when their bytes change (after the header, before the checksum): otherwise the event
+   * carries the table map parsed before, the same object, which the stream's caches know.
+   */
+  private tableMapEvent(event: Buffer, header: EventHeader): RawBinlogEvent | null {
+    const { checksum, flavor } = this.options;
+    const tableId = tableMapId(event);
+    const body = event.subarray(EVENT_HEADER_LENGTH, event.length - (checksum ? CHECKSUM_LENGTH : 0));
+    let known = this.tableMaps.get(tableId);
+    if (known === undefined || !known.body.equals(body)) {
+      const target = tableMapTarget(event, checksum);
+      if (this.captured.get(target.database)?.has(target.table) !== true) {
+        this.tableMaps.delete(tableId); // its rows events are not ours either
+        return null;
+      }
+      // A copy: the event is a view of the socket's chunk, which holding on to would keep whole.
+      known = { body: Buffer.from(body), map: parseTableMap(event, { checksum, flavor }) };
+      this.tableMaps.set(tableId, known);
+    }
+    return { getEventName: TABLE_MAP_NAME, timestamp: header.timestamp * 1000, nextPosition: header.nextPosition, tableMap: known.map };
   }
 
   /**
@@ -283,17 +266,14 @@ export class BinlogClient {
   private rowsEvent(event: Buffer, header: EventHeader): RawBinlogEvent | null {
     const op = rowsEventOp(header.type);
     if (op === undefined) return null;
-    const tableId = rowsEventTableId(event);
-    // zongji keeps the table maps of captured tables only (includeSchema), which filtered its own rows events.
-    const table = (this.zongji.tableMap as Record<number, ZongjiTable | undefined>)[tableId];
-    if (table === undefined) return null;
+    const tableMap = this.tableMaps.get(rowsEventTableId(event))?.map;
+    if (tableMap === undefined) return null;
     return {
       getEventName: ROWS_EVENT_NAMES[op],
       timestamp: header.timestamp * 1000,
       nextPosition: header.nextPosition,
       gtid: this.zongji.lastGtid,
-      tableId,
-      table,
+      tableMap,
       rowsEvent: event,
     };
   }

@@ -148,28 +148,6 @@ export function parseQuery(event: Buffer, checksum: boolean): QueryEvent {
   return { threadId, database, errorCode, query };
 }
 
-export interface TableMapHeader {
-  readonly tableId: bigint;
-  readonly database: string;
-  readonly table: string;
-  readonly columnTypes: readonly number[];
-}
-
-export function parseTableMapHeader(event: Buffer, checksum: boolean): TableMapHeader {
-  const data = body(event, checksum);
-  const tableId = BigInt(data.readUIntLE(0, 6));
-  let offset = 8; // table id (6) + flags (2)
-  const dbLength = data.readUInt8(offset);
-  const database = data.subarray(offset + 1, offset + 1 + dbLength).toString('utf8');
-  offset += 1 + dbLength + 1;
-  const tableLength = data.readUInt8(offset);
-  const table = data.subarray(offset + 1, offset + 1 + tableLength).toString('utf8');
-  offset += 1 + tableLength + 1;
-  const [columnCount, width] = readLengthEncoded(data, offset);
-  offset += width;
-  return { tableId, database, table, columnTypes: [...data.subarray(offset, offset + columnCount)] };
-}
-
 /** A length-encoded integer (as in the client protocol): [value, bytes used]. */
 export function readLengthEncoded(data: Buffer, offset: number): [number, number] {
   const first = data.readUInt8(offset);

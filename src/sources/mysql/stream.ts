@@ -8,12 +8,13 @@ import { backoffDelay, isRetriable, sleep } from '../../ops/retry.js';
 import type { ChangeEvent, MysqlSourceInfo, Op, SourceEvent } from '../../model/change.js';
 import { qualifiedName, type TableSchema } from '../../model/schema.js';
 import { invariant } from '../../model/errors.js';
-import { BinlogClient, tableMapColumns, type BinlogStart, type RawBinlogEvent, type ZongjiTable } from './binlog-client.js';
+import { BinlogClient, type BinlogStart, type RawBinlogEvent } from './binlog-client.js';
 import type { MysqlConnectionConfig, QueryConnection } from './connection.js';
 import type { Flavor } from './errors.js';
 import { buildTableSchema, parseTableName, readCatalogTable, reconcileWithBinlog, type MysqlTableConfig } from './catalog.js';
 import { advanceGtids, checkpointSerializer, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
 import { parseRowsEvent, RowsDecoder } from './rows-event.js';
+import { catalogTemporalTypes, withColumnTypes, type TableMap } from './table-map.js';
 import type { ActivityListener } from '../source.js';
 
 export interface StreamOptions {
@@ -49,14 +50,21 @@ export interface StreamOptions {
 interface TableVersion {
   readonly signature: string;
   readonly schema: TableSchema;
+  /** COLUMN_TYPEs the catalog gave for columns whose table map cannot tell them (see catalogTemporalTypes). */
+  readonly columnTypes: ReadonlyMap<string, string>;
 }
 
-/** A table id's rows decoder, valid while the table map and the schema version are the ones it was built for. */
-interface TableDecoder {
-  readonly table: ZongjiTable;
-  readonly schema: TableSchema;
-  readonly decoder: RowsDecoder;
+/** What a table id stands for: its table map, the table's schema version for it, and their rows decoder. */
+interface MappedTable {
+  readonly map: TableMap;
+  /** `database.table`. */
+  readonly name: string;
+  readonly version: TableVersion;
+  /** Built at the table id's first rows event. */
+  decoder: RowsDecoder | null;
 }
+
+const NO_COLUMN_TYPES: ReadonlyMap<string, string> = new Map();
 
 interface Transaction {
   readonly start: MysqlCheckpoint;
@@ -91,6 +99,7 @@ export async function* streamBinlog(options: StreamOptions, signal: AbortSignal)
       // dozens of them, all decoded at once. 2,000 such events buffered half a GiB in a 1M-row transaction.
       highWater: options.highWater ?? 100,
       checksum: options.checksum,
+      flavor: options.flavor,
       onStreaming: () => options.report?.('streaming'),
       onFailure: (error) => options.report?.('reconnecting', error.message),
     });
@@ -134,8 +143,7 @@ export class StreamState {
   private skip: number;
   /** Set by a reconnect mid-transaction: the replayed transaction continues the interrupted one. */
   private continuing: Transaction | null = null;
-  private readonly tableIds = new Map<number, TableSchema | null>();
-  private readonly decoders = new Map<number, TableDecoder>();
+  private readonly tableIds = new Map<number, MappedTable>();
   private readonly versions = new Map<string, TableVersion>();
   private readonly configs: Map<string, MysqlTableConfig>;
   private lastIdleHeartbeat = 0;
@@ -162,7 +170,6 @@ export class StreamState {
     }
     this.tx = null;
     this.tableIds.clear();
-    this.decoders.clear();
   }
 
   async handle(raw: RawBinlogEvent): Promise<SourceEvent[]> {
@@ -185,7 +192,7 @@ export class StreamState {
       case 'query':
         return this.query(raw, start);
       case 'tablemap':
-        await this.tableMap(raw);
+        await this.tableMap(raw.tableMap!);
         return [];
       case 'writerows':
       case 'updaterows':
@@ -260,34 +267,37 @@ export class StreamState {
     return [truncate, ...committed];
   }
 
-  private async tableMap(raw: RawBinlogEvent): Promise<void> {
-    const entry = raw.tableMap?.[raw.tableId!];
-    invariant(entry !== undefined, `table map event without table ${raw.tableId}`);
-    const name = `${entry.parentSchema}.${entry.tableName}`;
+  private async tableMap(map: TableMap): Promise<void> {
+    const mapped = this.tableIds.get(map.tableId);
+    // The client hands out the same object for as long as a table id's table map is unchanged: nothing to redo
+    // then, unless an ALTER has reset the table's version since.
+    if (mapped !== undefined && mapped.map === map && this.versions.get(mapped.name) === mapped.version) return;
+    const name = `${map.database}.${map.table}`;
     const config = this.configs.get(name);
-    if (config === undefined) {
-      this.tableIds.set(raw.tableId!, null);
-      return;
-    }
-    const binlogColumns = entry.columnSchemas.map((c) => ({ name: c.COLUMN_NAME, columnType: c.COLUMN_TYPE }));
-    const primaryKey = raw.primaryKey?.map((i) => binlogColumns[i]!.name);
+    invariant(config !== undefined, `table map of ${name}, which is not among the captured tables`);
+    const binlogColumns = map.columns.map((c) => ({ name: c.name, columnType: c.columnType }));
+    const primaryKey = map.primaryKey?.map((i) => binlogColumns[i]!.name);
     const signature = JSON.stringify([binlogColumns, primaryKey]);
     let version = this.versions.get(name);
     if (version === undefined || version.signature !== signature) {
       const catalog = await readCatalogTable(this.options.catalog, parseTableName(name));
+      const columnTypes = this.options.flavor === 'mariadb' ? catalogTemporalTypes(map.columns, catalog.columns) : NO_COLUMN_TYPES;
+      const described = withColumnTypes(map.columns, columnTypes).map((c) => ({ name: c.name, columnType: c.columnType }));
       const previous = (version?.schema ?? this.options.startSchemas?.get(name))?.columns;
-      const fitting = reconcileWithBinlog(catalog, binlogColumns, primaryKey, previous);
-      version = { signature, schema: buildTableSchema(fitting, config, fitting === catalog) };
+      const fitting = reconcileWithBinlog(catalog, described, primaryKey, previous);
+      version = { signature, schema: buildTableSchema(fitting, config, fitting === catalog), columnTypes };
       this.versions.set(name, version);
       this.options.logger.info({ table: name, columns: version.schema.columns.length }, 'table schema version');
     }
-    this.tableIds.set(raw.tableId!, version.schema);
+    this.tableIds.set(map.tableId, { map, name, version, decoder: null });
   }
 
   private rows(raw: RawBinlogEvent, op: Op, at: number): SourceEvent[] {
-    const schema = this.tableIds.get(raw.tableId!);
-    if (schema === null || schema === undefined) return [];
-    const images = this.decoder(raw, schema).decode(parseRowsEvent(raw.rowsEvent!, this.options.checksum));
+    const map = raw.tableMap;
+    const mapped = map === undefined ? undefined : this.tableIds.get(map.tableId);
+    invariant(mapped !== undefined && mapped.map === map && raw.rowsEvent !== undefined, `rows event of table id ${map?.tableId} without its bytes or table map`);
+    const schema = mapped.version.schema;
+    const images = this.decoder(mapped).decode(parseRowsEvent(raw.rowsEvent, this.options.checksum));
     if (this.tx === null) this.begin(raw.gtid ?? null, at); // a non-transactional table outside BEGIN…COMMIT
     const tx = this.tx!;
     const tableName = qualifiedName(schema.id);
@@ -322,15 +332,10 @@ export class StreamState {
     return events;
   }
 
-  /** The decoder for this rows event's table map and the table's schema version, built when either changes. */
-  private decoder(raw: RawBinlogEvent, schema: TableSchema): RowsDecoder {
-    const table = raw.table;
-    invariant(table !== undefined && raw.rowsEvent !== undefined, `rows event of table id ${raw.tableId} without its bytes or table map`);
-    const cached = this.decoders.get(raw.tableId!);
-    if (cached !== undefined && cached.table === table && cached.schema === schema) return cached.decoder;
-    const decoder = new RowsDecoder(qualifiedName(schema.id), tableMapColumns(table), schema.columns);
-    this.decoders.set(raw.tableId!, { table, schema, decoder });
-    return decoder;
+  /** The table id's rows decoder, for its table map and schema version (a new table map or version, a new entry). */
+  private decoder(mapped: MappedTable): RowsDecoder {
+    const { map, version } = mapped;
+    return (mapped.decoder ??= new RowsDecoder(qualifiedName(version.schema.id), withColumnTypes(map.columns, version.columnTypes), version.schema.columns));
   }
 
   private sourceInfo(
