@@ -23,15 +23,9 @@ export interface LakeReaderOptions {
   readonly config: Config;
   readonly target: ReplayTarget;
   readonly logger: Logger;
-  /** DuckDB's memory limit while sorting a bucket (default 32MB); beyond it DuckDB spills to a temp directory. */
+  /** DuckDB's memory limit while sorting a bucket (default 64MB); beyond it DuckDB spills to a temp directory. */
   readonly memoryLimit?: string;
 }
-
-/**
- * One DuckDB thread: encoding and producing the rows takes the replay's CPU, not reading and sorting one
- * bucket, and a second thread's buffers cost ~17 MiB of peak RSS for no speed (1M rows from a lake).
- */
-const SCAN_THREADS = 1;
 
 export class LakeSnapshotReader implements SnapshotReader {
   readonly kind = 'lake' as const;
@@ -62,7 +56,7 @@ export class LakeSnapshotReader implements SnapshotReader {
     const schema = lakeTableSchema(currentSchema(metadata), id, target.liveTopic, target.source.kind === 'postgres' ? 'postgresql' : 'mysql', table);
     const position = snapshotPosition(snapshot.source, target, id);
     const after = afterKey === undefined ? undefined : parseResumeKey(afterKey, table);
-    const scan = await SnapshotScan.open(dir.root, metadata, { memoryLimit: this.options.memoryLimit ?? '32MB', threads: SCAN_THREADS });
+    const scan = await SnapshotScan.open(dir.root, metadata, { memoryLimit: this.options.memoryLimit ?? '64MB', threads: 2 });
     let remainingRows: number;
     try {
       remainingRows = await scan.count(after);
