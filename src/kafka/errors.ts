@@ -2,6 +2,7 @@
  * Turns @platformatic/kafka errors (nested MultipleErrors of network, protocol and authentication errors) into
  * Tributary errors that say whether retrying may help and what the user should change.
  */
+import { TimeoutError } from '@platformatic/kafka';
 import { ConnectionError, TributaryError } from '../model/errors.js';
 
 interface KafkaErrorContext {
@@ -88,6 +89,21 @@ export function toTributaryError(error: unknown, context: KafkaErrorContext): Tr
   return retriable
     ? new ConnectionError(`Kafka request failed while ${where}: ${detail}`, { cause: error })
     : new TributaryError(`Kafka request failed while ${where}: ${detail}`, { cause: error });
+}
+
+/**
+ * Whether resending the same record batches (same sequence numbers, so the broker drops what it already has) may
+ * succeed: when every error the client classified is retriable (leader moved, not enough replicas, connection
+ * lost), as the client's own retry loop decides. Two more: request timeouts, which the client marks final but
+ * which an idempotent resend makes safe, and a topic the metadata does not show yet, which a broker may not have
+ * caught up with right after its creation.
+ */
+export function isRetriableProduceFailure(error: unknown): boolean {
+  if (isUnknownTopic(error)) return true;
+  const flags = flattenErrors(error)
+    .map((node) => (node instanceof TimeoutError ? true : (node as { canRetry?: unknown } | null)?.canRetry))
+    .filter((flag) => flag !== undefined);
+  return flags.length > 0 && flags.every((flag) => flag === true);
 }
 
 /** Whether the error says a topic does not exist. */

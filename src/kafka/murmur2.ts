@@ -35,9 +35,9 @@ export function murmur2(data: Uint8Array): number {
 }
 
 /**
- * The partitioner the producer is given: the positive murmur2 of the key bytes (the client takes it modulo the
- * topic's partition count). Keyless records all go to partition 0, as before.
+ * The partition of a record with `key` in a topic of `partitions` partitions, as Java's producer picks it (the
+ * positive murmur2 of the key bytes, modulo the partition count). Keyless records all go to partition 0.
  */
-export function javaKeyPartitioner(_message: unknown, key: unknown): number {
-  return Buffer.isBuffer(key) ? murmur2(key) & 0x7fffffff : 0;
+export function javaKeyPartition(key: Uint8Array | null, partitions: number): number {
+  return key === null ? 0 : (murmur2(key) & 0x7fffffff) % partitions;
 }

@@ -2,45 +2,37 @@
  * The producer Tributary writes change events with: idempotent, acks=all, Java-compatible key partitioning,
  * and a send() that resolves only once the broker has acknowledged every record given to it.
  *
- * Built on @platformatic/kafka 1.x, whose idempotent producer is only correct with one request at a time: it
- * reads a partition's sequence number when it builds a request and advances it when the response arrives, so
- * two concurrent send() calls carry the same sequence and the broker discards the second as a duplicate while
- * both resolve (platformatic/kafka#326; bench/README.md shows the loss). This module therefore owns the
- * pipeline: send() calls queue, one request is in flight, and the records that queued meanwhile go out together
- * in the next request, up to `batchBytes`.
+ * send() calls queue, one request is in flight, and the records that queued meanwhile go out together in the
+ * next request, up to `batchBytes`. One request at a time keeps sequence numbers simple: a partition's next
+ * sequence is known once the previous request is answered. (@platformatic/kafka's own idempotent producer, which
+ * produce-session.ts replaces, is only correct this way: it reads a partition's sequence when it builds a request
+ * and advances it when the response arrives, so two concurrent sends carry the same sequence and the broker
+ * discards the second as a duplicate while both resolve, platformatic/kafka#326; bench/README.md shows the loss.)
  *
  * After any failed request the session (producer id and sequences) is thrown away: the broker may or may not
  * have written the failed batch, and reusing its sequence numbers could make the broker drop a later batch as a
  * duplicate. The next send() starts a new session; the caller re-sends from its last acknowledged position,
  * which may duplicate records (at-least-once, as Debezium) but never loses or reorders them.
  */
-import { Producer, compressionsAlgorithms, type MessageToProduce } from '@platformatic/kafka';
+import { compressionsAlgorithms } from '@platformatic/kafka';
 import { ConfigError, InvariantError, type TributaryError } from '../model/errors.js';
 import type { Logger } from '../ops/logger.js';
 import { toTributaryError } from './errors.js';
-import { javaKeyPartitioner } from './murmur2.js';
-import { clientOptions, type KafkaSettings } from './settings.js';
+import { ProduceSession, type ProducerRecord } from './produce-session.js';
+import type { KafkaSettings } from './settings.js';
 
-export interface ProducerRecord {
-  readonly topic: string;
-  readonly key: Buffer | null;
-  /** null writes a tombstone. */
-  readonly value: Buffer | null;
-  readonly headers?: Readonly<Record<string, string>>;
-}
+export type { ProducerRecord };
 
 export interface KafkaProducer {
   /**
    * Resolves when the broker has acknowledged all `records` (acks=all). Records keep their order within a
    * partition, also across calls. A rejection also rejects every send() queued behind it: restart from the
-   * last acknowledged position.
+   * last acknowledged position. `records` and their buffers are read until the promise settles.
    */
   send(records: readonly ProducerRecord[]): Promise<void>;
   /** Waits for queued records to be acknowledged, then disconnects. */
   close(): Promise<void>;
 }
-
-type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
 interface PendingSend {
   /** Chunks of this call not yet acknowledged. */
@@ -51,14 +43,15 @@ interface PendingSend {
 }
 
 interface Chunk {
-  readonly messages: Message[];
+  /** The call's records, or a slice of them when the call exceeds `batchBytes`. */
+  readonly records: readonly ProducerRecord[];
   readonly bytes: number;
   readonly call: PendingSend;
 }
 
 /** Per-record framing overhead of the v2 record format, roughly; only used to size requests. */
 const RECORD_OVERHEAD_BYTES = 24;
-/** Sequence numbers are int32 per partition and @platformatic/kafka 1.x does not wrap them: renew well before. */
+/** Sequence numbers are int32 per partition and ProduceSession does not wrap them: renew well before. */
 const SESSION_RECORD_LIMIT = 1_000_000_000;
 
 export function createKafkaProducer(settings: KafkaSettings, logger: Logger): KafkaProducer {
@@ -79,7 +72,7 @@ class BatchingProducer implements KafkaProducer {
   #draining = false;
   #lingerTimer: NodeJS.Timeout | undefined;
   #drained: (() => void) | undefined;
-  #session: Producer | undefined;
+  #session: ProduceSession | undefined;
   #sessionRecords = 0;
   #closing: Promise<void> | undefined;
 
@@ -118,19 +111,18 @@ class BatchingProducer implements KafkaProducer {
   /** Splits one call's records into request-sized chunks, so one huge call cannot exceed `batchBytes`. */
   #chunk(records: readonly ProducerRecord[], call: PendingSend): Chunk[] {
     const chunks: Chunk[] = [];
-    let messages: Message[] = [];
+    let start = 0;
     let bytes = 0;
-    for (const record of records) {
-      const size = recordSize(record);
-      if (messages.length > 0 && bytes + size > this.#settings.producer.batchBytes) {
-        chunks.push({ messages, bytes, call });
-        messages = [];
+    for (let i = 0; i < records.length; i++) {
+      const size = recordSize(records[i]!);
+      if (i > start && bytes + size > this.#settings.producer.batchBytes) {
+        chunks.push({ records: records.slice(start, i), bytes, call });
+        start = i;
         bytes = 0;
       }
-      messages.push(toMessage(record));
       bytes += size;
     }
-    chunks.push({ messages, bytes, call });
+    chunks.push({ records: start === 0 ? records : records.slice(start), bytes, call });
     return chunks;
   }
 
@@ -156,19 +148,19 @@ class BatchingProducer implements KafkaProducer {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#takeRequest();
-        const messages = batch.flatMap((chunk) => chunk.messages);
+        const records = batch.reduce((sum, chunk) => sum + chunk.records.length, 0);
         try {
-          await this.#producer().send({ messages });
-          this.#sessionRecords += messages.length;
+          await this.#producer().produce(batch.map((chunk) => chunk.records));
+          this.#sessionRecords += records;
           for (const chunk of batch) {
             if (--chunk.call.remaining === 0 && !chunk.call.settled) settle(chunk.call);
           }
         } catch (error) {
           const failure = toTributaryError(error, {
-            action: `producing ${messages.length} records to ${topicsOf(messages)}`,
+            action: `producing ${records} records to ${topicsOf(batch)}`,
             brokers: this.#settings.brokers,
           });
-          this.#logger.warn({ err: failure, records: messages.length }, 'Kafka produce failed; starting a new producer session');
+          this.#logger.warn({ err: failure, records }, 'Kafka produce failed; starting a new producer session');
           this.#failQueued(batch, failure);
           await this.#endSession();
         }
@@ -208,20 +200,8 @@ class BatchingProducer implements KafkaProducer {
     this.#queuedBytes = 0;
   }
 
-  #producer(): Producer {
-    this.#session ??= new Producer({
-      ...clientOptions(this.#settings, 'producer'),
-      idempotent: true,
-      acks: -1,
-      compression: this.#settings.producer.compression,
-      // Java's partitioner (murmur2 & 0x7fffffff): the same key lands in the same partition as with Debezium.
-      partitioner: javaKeyPartitioner,
-      autocreateTopics: false,
-      // Broker-side produce timeout; the client retries retriable errors with the same sequence numbers.
-      timeout: 30_000,
-      retries: 5,
-      retryDelay: 500,
-    });
+  #producer(): ProduceSession {
+    this.#session ??= new ProduceSession(this.#settings, this.#logger);
     return this.#session;
   }
 
@@ -243,23 +223,15 @@ function settle(call: PendingSend): void {
   call.resolve();
 }
 
-function toMessage(record: ProducerRecord): Message {
-  const message: Message = { topic: record.topic };
-  // Absent key and value are written as null (-1 length): a keyless record and a tombstone.
-  if (record.key !== null) message.key = record.key;
-  if (record.value !== null) message.value = record.value;
-  if (record.headers !== undefined) {
-    message.headers = new Map(Object.entries(record.headers).map(([name, value]) => [Buffer.from(name), Buffer.from(value)]));
-  }
-  return message;
-}
-
 function recordSize(record: ProducerRecord): number {
   let size = RECORD_OVERHEAD_BYTES + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers ?? {})) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
+  const { headers } = record;
+  if (headers !== undefined) {
+    for (const name in headers) size += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!) + 4;
+  }
   return size;
 }
 
-function topicsOf(messages: readonly Message[]): string {
-  return [...new Set(messages.map((message) => message.topic))].join(', ');
+function topicsOf(chunks: readonly Chunk[]): string {
+  return [...new Set(chunks.flatMap((chunk) => chunk.records.map((record) => record.topic)))].join(', ');
 }

@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
+import diagnostics from 'node:diagnostics_channel';
 import { Admin } from '@platformatic/kafka';
 import { ConfigError, ConnectionError, TributaryError } from '../../src/model/errors.js';
 import { silentLogger } from '../../src/ops/logger.js';
@@ -106,6 +107,28 @@ test('a call larger than batchBytes is split into several requests and still lan
   } finally {
     await small.close();
   }
+});
+
+test('a request whose answer is lost is resent with the same sequence numbers, and the broker writes it once', async () => {
+  const topic = await freshTopic('kafka-lost-answer', 3);
+  const records = Array.from({ length: 300 }, (_, i) => ({ topic, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) }));
+  // The first Produce request reaches the broker, but its connection stops reading and dies before the answer.
+  const PRODUCE = 0;
+  let produceRequests = 0;
+  const onRequest = (message: unknown): void => {
+    const { apiKey, connection } = message as { apiKey: number; connection: { socket: Socket } };
+    if (apiKey !== PRODUCE || produceRequests++ > 0) return;
+    connection.socket.pause();
+    setTimeout(() => connection.socket.destroy(), 500);
+  };
+  diagnostics.subscribe('tracing:plt:kafka:connections:api:start', onRequest);
+  try {
+    await producer.send(records);
+  } finally {
+    diagnostics.unsubscribe('tracing:plt:kafka:connections:api:start', onRequest);
+  }
+  assert.ok(produceRequests >= 2, `${produceRequests} produce requests`);
+  assert.equal(await endOffset(topic, 3), records.length);
 });
 
 test('keys go to the partition the Java client picks (murmur2), keeping per-key order', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, ResponseError, TimeoutError, UserError } from '@platformatic/kafka';
 import { ConfigError, ConnectionError, TributaryError } from '../../src/model/errors.js';
-import { flattenErrors, protocolErrorIds, toTributaryError } from '../../src/kafka/errors.js';
+import { flattenErrors, isRetriableProduceFailure, protocolErrorIds, toTributaryError } from '../../src/kafka/errors.js';
 
 const context = { action: 'producing to t1', brokers: ['k1:9092', 'k2:9092'] };
 
@@ -94,4 +94,22 @@ test('Tributary errors pass through unchanged', () => {
   const unknown = toTributaryError(new Error('boom'), context);
   assert.ok(unknown instanceof TributaryError);
   assert.equal(unknown.retriable, false);
+});
+
+test('a produce failure is resent when every classified error may pass, timeouts and unknown topics included', () => {
+  const cases: [string, Error, boolean][] = [
+    ['broker unreachable', refused(), true],
+    ['connection closed', new NetworkError('Connection closed'), true],
+    ['request timed out (client)', new TimeoutError('Request timed out'), true],
+    ['leader moved', responseWith('NOT_LEADER_OR_FOLLOWER'), true],
+    ['leaders moved on two brokers', new MultipleErrors('two brokers', [responseWith('LEADER_NOT_AVAILABLE'), responseWith('NOT_ENOUGH_REPLICAS')]), true],
+    ['request timed out (broker)', new ProtocolError('REQUEST_TIMED_OUT'), true],
+    ['topic not in the metadata yet', new UserError('Unknown topic orders.public.items.'), true],
+    ['one retriable, one not', responseWith('NOT_LEADER_OR_FOLLOWER', 'MESSAGE_TOO_LARGE'), false],
+    ['session lost', responseWith('OUT_OF_ORDER_SEQUENCE_NUMBER'), false],
+    ['authentication', new AuthenticationError('SASL failed'), false],
+    ['unclassified', new Error('boom'), false],
+    ['a bug of ours', new TypeError('x is undefined'), false],
+  ];
+  for (const [name, error, retriable] of cases) assert.equal(isRetriableProduceFailure(error), retriable, name);
 });

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { murmur2 as platformaticMurmur2 } from '@platformatic/kafka';
-import { javaKeyPartitioner, murmur2 } from '../../src/kafka/murmur2.js';
+import { javaKeyPartition, murmur2 } from '../../src/kafka/murmur2.js';
 
 describe('murmur2', () => {
   // Kafka's UtilsTest.testMurmur2.
@@ -28,10 +28,11 @@ describe('murmur2', () => {
   });
 });
 
-describe('javaKeyPartitioner', () => {
-  it('is the hash made positive, and 0 for a keyless record', () => {
+describe('javaKeyPartition', () => {
+  it('is the hash made positive modulo the partition count, and 0 for a keyless record', () => {
     const key = Buffer.from('foobar');
-    assert.equal(javaKeyPartitioner({}, key), -790332482 & 0x7fffffff);
-    assert.equal(javaKeyPartitioner({}, undefined), 0);
+    assert.equal(javaKeyPartition(key, 1), 0);
+    assert.equal(javaKeyPartition(key, 1000), (-790332482 & 0x7fffffff) % 1000);
+    assert.equal(javaKeyPartition(null, 3), 0);
   });
 });
