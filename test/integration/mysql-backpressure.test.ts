@@ -33,7 +33,7 @@ test('a consumer that stops pulling pauses the binlog socket; pulling again resu
     const ids: number[] = [];
     while (ids.length < 200) {
       const event = await client.next(signal);
-      if (event.getEventName() !== 'writerows') continue;
+      if (event.type !== 'rows') continue;
       const decoder = new RowsDecoder(table, event.tableMap!.columns, [{ name: 'id', type: { kind: 'int32' }, nullable: false, sourceType: 'int' }]);
       ids.push(...decoder.decode(parseRowsEvent(event.rowsEvent!, true)).map((image) => image.after!.id as number));
     }

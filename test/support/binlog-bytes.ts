@@ -1,5 +1,5 @@
 /** Binlog events built by hand for decoder fixtures: the 19-byte common header, the body, and a CRC32 trailer. */
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 
 export interface EventOptions {
   readonly serverId?: number;
@@ -82,4 +82,83 @@ export function tableMapBody(spec: TableMapSpec): Buffer {
     Buffer.alloc((count + 7) >> 3, 0xff),
     ...(spec.fields ?? []).map(([type, value]) => Buffer.concat([Buffer.from([type]), lenenc(value.length), value])),
   ]);
+}
+
+/** MariaDB's compressed event payload (log_bin_compress): header byte, the length in three bytes, the zlib stream. */
+export function compressedPayload(body: Buffer): Buffer {
+  const length = Buffer.alloc(3);
+  length.writeUIntBE(body.length, 0, 3);
+  return Buffer.concat([Buffer.from([0x83]), length, deflateSync(body)]);
+}
+
+export interface QuerySpec {
+  readonly threadId?: number;
+  readonly database?: string;
+  /** Status variables, opaque to the parser. */
+  readonly status?: Buffer;
+  /** Write the statement as MariaDB's Query_compressed_log_event (165) does. */
+  readonly compressed?: boolean;
+}
+
+/** The body of a QUERY event (2), or of a QUERY_COMPRESSED event (165) when `compressed`. */
+export function queryBody(statement: string, spec: QuerySpec = {}): Buffer {
+  const database = Buffer.from(spec.database ?? 'db');
+  const status = spec.status ?? Buffer.from([0x00, 0x00, 0x00, 0x00, 0x00]);
+  const head = Buffer.alloc(13);
+  head.writeUInt32LE(spec.threadId ?? 41, 0);
+  head.writeUInt8(database.length, 8);
+  head.writeUInt16LE(status.length, 11);
+  const text = Buffer.from(statement);
+  return Buffer.concat([head, status, database, Buffer.from([0]), spec.compressed === true ? compressedPayload(text) : text]);
+}
+
+/** The body of a MariaDB GTID event (162): sequence, domain, flags (1 is FL_STANDALONE), padded as the server pads it. */
+export function mariadbGtidBody(sequence: bigint, domain = 0, flags = 0): Buffer {
+  const domainBytes = Buffer.alloc(4);
+  domainBytes.writeUInt32LE(domain);
+  return Buffer.concat([uint64(sequence), domainBytes, Buffer.from([flags]), Buffer.alloc(6)]);
+}
+
+/** A mysql::serialization variable-length integer: as many trailing one bits in the first byte as bytes follow. */
+export function varint(value: bigint): Buffer {
+  for (let extra = 0; extra < 8; extra++) {
+    if (value < 1n << BigInt(7 * (extra + 1))) {
+      const out = Buffer.alloc(extra + 1);
+      const shifted = (value << BigInt(extra + 1)) | ((1n << BigInt(extra)) - 1n);
+      for (let i = 0; i <= extra; i++) out[i] = Number((shifted >> BigInt(8 * i)) & 0xffn);
+      return out;
+    }
+  }
+  return Buffer.concat([Buffer.from([0xff]), uint64(value)]);
+}
+
+export interface TaggedGtidSpec {
+  readonly flags?: number;
+  readonly uuid: string;
+  readonly gno: bigint;
+  readonly tag?: string;
+  /** Fields after the tag, as id and encoded value (skipped by the parser). */
+  readonly more?: readonly (readonly [id: number, value: Buffer])[];
+  /** The last non-ignorable field id written; 11 (commit_group_ticket) unless said otherwise. */
+  readonly lastNonIgnorable?: number;
+  readonly version?: number;
+}
+
+/** The body of a GTID_TAGGED event (42): a mysql::serialization message, fields in ascending id order. */
+export function taggedGtidBody(spec: TaggedGtidSpec): Buffer {
+  const field = (id: number, value: Buffer): Buffer => Buffer.concat([varint(BigInt(id)), value]);
+  const signed = (value: bigint): Buffer => varint(value < 0n ? -2n * value - 1n : 2n * value);
+  const fields = Buffer.concat([
+    ...(spec.flags === undefined ? [] : [field(0, varint(BigInt(spec.flags)))]),
+    field(1, Buffer.concat([...Buffer.from(spec.uuid.replace(/-/g, ''), 'hex')].map((byte) => varint(BigInt(byte))))),
+    field(2, signed(spec.gno)),
+    ...(spec.tag === undefined ? [] : [field(3, Buffer.concat([varint(BigInt(spec.tag.length)), Buffer.from(spec.tag, 'latin1')]))]),
+    ...(spec.more ?? []).map(([id, value]) => field(id, value)),
+  ]);
+  const rest = Buffer.concat([varint(BigInt(spec.lastNonIgnorable ?? 11)), fields]);
+  const version = varint(BigInt(spec.version ?? 1));
+  // The size counts the whole message, its own bytes included.
+  let size = version.length + 1 + rest.length;
+  while (version.length + varint(BigInt(size)).length + rest.length !== size) size = version.length + varint(BigInt(size)).length + rest.length;
+  return Buffer.concat([version, varint(BigInt(size)), rest]);
 }

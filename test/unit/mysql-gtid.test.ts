@@ -1,16 +1,17 @@
 /**
  * MySQL GTIDs, from bytes built per the MySQL source (libs/mysql/binlog/event/control_events.cpp Gtid_event,
  * sql/rpl_gtid_set.cc Gtid_set::encode): Gtid_log_event and Anonymous_gtid_log_event in every layout a server
- * writes, read by our parser and by zongji (the decoder the binlog client runs), Previous_gtids and the set
- * encoding zongji sends to resume; and GTID set text as @@gtid_executed prints it, tags (MySQL 8.3+) included.
+ * writes, and the tagged Gtid_tagged_log_event (MySQL 8.3+), read by our parsers and by zongji (the decoder the
+ * binlog client ran before them), Previous_gtids and the set encoding zongji sends to resume; and GTID set text as
+ * @@gtid_executed prints it, tags included.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GtidSet } from '@vlasky/zongji';
 import { SourceError } from '../../src/model/errors.js';
-import { BinlogEventType, checksumMatches, decodeGtidSet, parseMysqlGtid, parsePreviousGtids } from '../../src/sources/mysql/binlog-event.js';
+import { BinlogEventType, checksumMatches, decodeGtidSet, parseMysqlGtid, parsePreviousGtids, parseTaggedGtid } from '../../src/sources/mysql/binlog-event.js';
 import { advanceGtids, MysqlGtidSet } from '../../src/sources/mysql/position.js';
-import { binlogEvent, uint64, uuidBytes } from '../support/binlog-bytes.js';
+import { binlogEvent, taggedGtidBody, uint64, uuidBytes, varint, type TaggedGtidSpec } from '../support/binlog-bytes.js';
 import { zongjiDecoder } from '../support/zongji-decode.js';
 
 const A = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
@@ -124,6 +125,61 @@ test('a GTID event without a checksum, an anonymous GTID, and out-of-range GNOs'
     [BinlogEventType.ANONYMOUS_GTID, 1n],
   ] as const) {
     assert.throws(() => parseMysqlGtid(binlogEvent(type, gtidBody({ gno })), true), /invalid GNO/, `${type} ${gno}`);
+  }
+});
+
+test('mysql::serialization varints: one to nine bytes, the count of bytes that follow in the first one', () => {
+  const cases: [bigint, number[]][] = [
+    [0n, [0x00]],
+    [1n, [0x02]],
+    [127n, [0xfe]],
+    [128n, [0x01, 0x02]],
+    [2n ** 14n - 1n, [0xfd, 0xff]],
+    [2n ** 14n, [0x03, 0x00, 0x02]],
+    [2n ** 56n - 1n, [0x7f, ...Array<number>(7).fill(0xff)]],
+    [2n ** 56n, [0xff, 0, 0, 0, 0, 0, 0, 0, 1]],
+    [2n ** 64n - 1n, [0xff, ...Array<number>(8).fill(0xff)]],
+  ];
+  for (const [value, bytes] of cases) assert.deepEqual([...varint(value)], bytes, String(value));
+});
+
+const TAGGED: [string, TaggedGtidSpec, string][] = [
+  ['a tag, no flags field (default 0)', { uuid: A, gno: 1n, tag: 'tag_a' }, `${A}:tag_a:1`],
+  ['flags, a long tag and the fields after it', { flags: 1, uuid: B, gno: 300n, tag: 't'.repeat(32), more: [[4, varint(10n)], [5, varint(22n)], [6, varint(2n ** 55n)], [8, varint(900n)], [11, varint(3n)]] }, `${B}:${'t'.repeat(32)}:300`],
+  ['no tag (the server writes the untagged form then, but the layout allows it)', { flags: 0, uuid: A, gno: 5n }, `${A}:5`],
+  ['the largest GNO', { uuid: A, gno: 2n ** 63n - 2n, tag: 'x' }, `${A}:x:9223372036854775806`],
+  ['an older reader may skip what follows', { uuid: A, gno: 9n, tag: 'x', lastNonIgnorable: 3, more: [[12, varint(1n)]] }, `${A}:x:9`],
+];
+
+test('Gtid_tagged_log_event: our parser and zongji read the same GTID', () => {
+  const zongji = zongjiDecoder(true);
+  for (const [name, spec, gtid] of TAGGED) {
+    const event = binlogEvent(BinlogEventType.GTID_TAGGED, taggedGtidBody(spec));
+    const parsed = parseTaggedGtid(event, true);
+    assert.deepEqual(parsed, { flags: spec.flags ?? 0, uuid: spec.uuid, tag: spec.tag ?? '', gno: spec.gno, gtid }, name);
+    assert.equal(zongji.decode(event).gtid, gtid, `${name}: zongji`);
+    assert.equal(advanceGtids(`${spec.uuid}:1-2`, gtid), MysqlGtidSet.parse(`${spec.uuid}:1-2,${gtid}`).toString(), `${name}: checkpointed`);
+  }
+  const plain = binlogEvent(BinlogEventType.GTID_TAGGED, taggedGtidBody(TAGGED[0]![1]), { checksum: false });
+  assert.equal(parseTaggedGtid(plain, false).gtid, TAGGED[0]![2]);
+});
+
+test('a tagged GTID event that is cut short, of another format, or out of range fails naming what is wrong', () => {
+  const body = taggedGtidBody({ flags: 1, uuid: A, gno: 7n, tag: 'tag_a' });
+  for (let cut = 0; cut < body.length; cut++) {
+    assert.throws(() => parseTaggedGtid(binlogEvent(BinlogEventType.GTID_TAGGED, body.subarray(0, cut)), true), RangeError, `cut at ${cut}`);
+  }
+  const cases: [string, Buffer, RegExp][] = [
+    ['format version 2', taggedGtidBody({ uuid: A, gno: 1n, version: 2 }), /serialization format version 2, not 1/],
+    ['a field this reader must know', taggedGtidBody({ uuid: A, gno: 1n, lastNonIgnorable: 12 }), /needs field 12 to be read/],
+    ['GNO 0', taggedGtidBody({ uuid: A, gno: 0n, tag: 'x' }), /invalid GNO 0/],
+    ['negative GNO', taggedGtidBody({ uuid: A, gno: -3n, tag: 'x' }), /invalid GNO -3/],
+    ['GNO 2^63 - 1', taggedGtidBody({ uuid: A, gno: 2n ** 63n - 1n, tag: 'x' }), /invalid GNO 9223372036854775807/],
+    ['a tag of 33 bytes', taggedGtidBody({ uuid: A, gno: 1n, tag: 't'.repeat(33) }), /tag of 33 bytes, longer than 32/],
+    ['no UUID', Buffer.from([0x02, 0x08, 0x16, 0x04, 0x02]), /has no source UUID/],
+  ];
+  for (const [name, bad, message] of cases) {
+    assert.throws(() => parseTaggedGtid(binlogEvent(BinlogEventType.GTID_TAGGED, bad, { nextPosition: 555 }), true), (error: unknown) => error instanceof RangeError && /tagged GTID event ending at 555/.test(error.message) && message.test(error.message), name);
   }
 });
 

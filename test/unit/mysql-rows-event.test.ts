@@ -16,7 +16,7 @@ import type { Column, FieldType } from '../../src/model/schema.js';
 import { parseRowsEvent, rowsEventOp, rowsEventTableId, RowsDecoder, type RowImage } from '../../src/sources/mysql/rows-event.js';
 import { parseTableMap, type TableMap } from '../../src/sources/mysql/table-map.js';
 import { fieldTypeOf, toValue } from '../../src/sources/mysql/types.js';
-import { binlogEvent } from '../support/binlog-bytes.js';
+import { binlogEvent, compressedPayload } from '../support/binlog-bytes.js';
 import { decimalBinary, encodeJsonBinary, json } from '../support/mysql-json-binary.js';
 import { zongjiDecoder, zongjiTableColumns, zongjiTableMap, type ZongjiTable } from '../support/zongji-decode.js';
 
@@ -272,12 +272,6 @@ function rowsEvent(columnCount: number, images: readonly Buffer[], shape: EventS
       COMPRESSED.has(type) ? compressedPayload(body) : body,
     ]),
   );
-}
-
-function compressedPayload(body: Buffer): Buffer {
-  const length = Buffer.alloc(3);
-  length.writeUIntBE(body.length, 0, 3);
-  return Buffer.concat([Buffer.from([0x83]), length, deflateSync(body)]);
 }
 
 /** One WRITE_ROWS event of table (id, v), a row per value; decoded here and by zongji with toValue. */

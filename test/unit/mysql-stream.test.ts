@@ -1,6 +1,6 @@
 /**
  * StreamState over binlog events captured from MariaDB 10.11 through BinlogClient (mysql-stream-events.json):
- * zongji's decoding of the control events, the table maps and rows events as their bytes. A two-row INSERT
+ * the control events as the client decoded them, the table maps and rows events as their bytes. A two-row INSERT
  * transaction, an UPDATE, a DELETE, ALTER TABLE … ADD COLUMN extra, and an INSERT after it. The catalog is a
  * stand-in that, like the real server by then, already describes the altered table.
  */
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { ChangeEvent, MysqlSourceInfo, SourceEvent } from '../../src/model/change.js';
 import { silentLogger } from '../../src/ops/logger.js';
-import type { RawBinlogEvent } from '../../src/sources/mysql/binlog-client.js';
+import { rawBinlogEvent, type RawBinlogEvent, type RawEventType } from '../../src/sources/mysql/binlog-client.js';
 import type { QueryConnection } from '../../src/sources/mysql/connection.js';
 import { parseCheckpoint, serializeCheckpoint, type MysqlCheckpoint } from '../../src/sources/mysql/position.js';
 import { rowsEventTableId } from '../../src/sources/mysql/rows-event.js';
@@ -17,14 +17,19 @@ import { alteredTable, StreamState, truncatedTable, type StreamOptions } from '.
 import { parseTableMap, type TableMap } from '../../src/sources/mysql/table-map.js';
 import { binlogEvent, lenencStrings, tableMapBody } from '../support/binlog-bytes.js';
 
-/** A table map event's bytes where the client queued its parse. */
-type Captured = Omit<RawBinlogEvent, 'getEventName' | 'tableMap'> & { name: string; tableMap?: Buffer };
+/** A captured event, with its table map event's bytes where the client queued its parse, and its fields left out where undefined. */
+type Captured = Partial<Omit<RawBinlogEvent, 'tableMap'>> & Pick<RawBinlogEvent, 'type'> & { tableMap?: Buffer };
+
+/** An event of `type`, with nothing in its header (timestamp, positions, GTID) unless `fields` says otherwise. */
+function event(type: RawEventType, fields: Partial<RawBinlogEvent> = {}): RawBinlogEvent {
+  return rawBinlogEvent(type, fields.timestamp ?? 0, fields.nextPosition ?? 0, fields.eventStart, fields.gtid, fields);
+}
 
 /** Parses each table map once per body, and gives rows events the table map in force, as BinlogClient does. */
 function asClient(events: readonly Captured[]): RawBinlogEvent[] {
   const byBody = new Map<string, TableMap>();
   const byTableId = new Map<number, TableMap>();
-  return events.map(({ name, tableMap: bytes, ...event }) => {
+  return events.map(({ type, tableMap: bytes, ...fields }) => {
     let tableMap: TableMap | undefined;
     if (bytes !== undefined) {
       const body = bytes.subarray(19, -4).toString('hex');
@@ -32,8 +37,8 @@ function asClient(events: readonly Captured[]): RawBinlogEvent[] {
       byBody.set(body, tableMap);
       byTableId.set(tableMap.tableId, tableMap);
     }
-    if (event.rowsEvent !== undefined) tableMap = byTableId.get(rowsEventTableId(event.rowsEvent));
-    return { ...event, ...(tableMap === undefined ? {} : { tableMap }), getEventName: () => name };
+    if (fields.rowsEvent !== undefined) tableMap = byTableId.get(rowsEventTableId(fields.rowsEvent));
+    return event(type, { ...fields, tableMap });
   });
 }
 
@@ -75,7 +80,7 @@ const rotate = captured[0]!;
 const FIRST_GTID = captured[1]!.gtid!;
 const LAST_GTID = captured.at(-1)!.gtid!;
 const PREVIOUS_GTID = FIRST_GTID.replace(/\d+$/, (sequence) => String(Number(sequence) - 1));
-const START: MysqlCheckpoint = { file: rotate.binlogName!, pos: rotate.position!, gtids: PREVIOUS_GTID, skip: 0 };
+const START: MysqlCheckpoint = { file: rotate.file!, pos: rotate.position!, gtids: PREVIOUS_GTID, skip: 0 };
 
 function state(overrides: Partial<StreamOptions> = {}): StreamState {
   let now = 0;
@@ -220,11 +225,10 @@ test("MariaDB 5.3's fractional temporals, which the table map cannot tell from c
     { COLUMN_NAME: 'id', COLUMN_TYPE: 'int(11)', DATA_TYPE: 'int', IS_NULLABLE: 'NO' },
     { COLUMN_NAME: 'at', COLUMN_TYPE: 'datetime(3)', DATA_TYPE: 'datetime', IS_NULLABLE: 'YES' },
   ];
-  const event = (name: string, fields: Partial<RawBinlogEvent> = {}): RawBinlogEvent => ({ getEventName: () => name, timestamp: 0, nextPosition: 0, ...fields });
   const out = await run(state({ catalog: catalogOf(columns), tables: [{ name: 'test.hires' }] }), [
     event('mariadbgtid', { gtid: FIRST_GTID, standalone: false }),
     event('tablemap', { tableMap }),
-    event('writerows', { tableMap, rowsEvent }),
+    event('rows', { tableMap, rowsEvent }),
   ]);
   const [change] = changes(out);
   assert.deepEqual(change!.schema.columns.find((c) => c.name === 'at')?.type, { kind: 'timestamp', precision: 3 });
@@ -233,7 +237,7 @@ test("MariaDB 5.3's fractional temporals, which the table map cannot tell from c
 
 test('statements inside BEGIN…COMMIT, such as SAVEPOINT, do not end the transaction', async () => {
   const gtid = captured[1]!;
-  const savepoint: RawBinlogEvent = { ...gtid, query: 'SAVEPOINT `a`', getEventName: () => 'query' };
+  const savepoint = event('query', { ...gtid, query: 'SAVEPOINT `a`' });
   const out = await run(state(), [rotate, gtid, savepoint, ...captured.slice(2, 5)]);
   assert.deepEqual(out.map((e) => (e.type === 'change' ? e.op : e.type)), ['begin', 'c', 'c', 'end']);
   assert.equal(new Set(changes(out).map((e) => e.transaction?.id)).size, 1);

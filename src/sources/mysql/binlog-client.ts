@@ -1,45 +1,101 @@
 /**
- * The binlog connection: zongji (binlog dump over mysql2, control events, MariaDB GTID events) turned into a pull
- * queue. Table maps and rows events are not zongji's to decode: they are taken from the raw packets, table maps
- * parsed by table-map.ts, rows events queued as bytes for the stream to decode with rows-event.ts, all in binlog
- * order. When the queue holds `highWater` events the socket is paused, so a slow consumer stops the server from
- * sending rather than filling memory. The server is asked for heartbeats, and a connection that stays silent for
- * three heartbeat periods is reported dead.
+ * The binlog connection turned into a pull queue of decoded events. zongji opens the connection, runs the dump
+ * preamble (checksum, MariaDB's GTID capability and start position) and sends the dump command; every binlog
+ * event packet is then taken from mysql2 before zongji sees it and decoded here, in binlog order: control events
+ * with binlog-event.ts, table maps with table-map.ts, rows events queued as bytes for the stream to decode with
+ * rows-event.ts. When the queue holds `highWater` events the socket is paused, so a slow consumer stops the server
+ * from sending rather than filling memory. The server is asked for heartbeats, and a connection that stays silent
+ * for three heartbeat periods is reported dead.
  */
 import ZongJi from '@vlasky/zongji';
-import { ConnectionError } from '../../model/errors.js';
+import { ConnectionError, SourceError, TributaryError } from '../../model/errors.js';
 import type { MysqlConnectionConfig } from './connection.js';
 import { mysql2Options } from './connection.js';
 import { classifyMysqlError, type Flavor } from './errors.js';
-import { BinlogEventType, CHECKSUM_LENGTH, checksumMatches, EVENT_HEADER_LENGTH, parseEventHeader, type EventHeader } from './binlog-event.js';
-import { rowsEventOp, rowsEventTableId, type RowsOp } from './rows-event.js';
+import {
+  BinlogEventType,
+  CHECKSUM_LENGTH,
+  checksumMatches,
+  EVENT_HEADER_LENGTH,
+  parseEventHeader,
+  parseMariadbGtid,
+  parseMysqlGtid,
+  parseQuery,
+  parseRotate,
+  parseTaggedGtid,
+  type EventHeader,
+} from './binlog-event.js';
+import { rowsEventOp, rowsEventTableId } from './rows-event.js';
 import { parseTableMap, tableMapId, tableMapTarget, type TableMap } from './table-map.js';
 
-/** The event fields the stream reads: zongji's events, and the table maps and rows events the client queues. */
+/** The events the stream is handed; the binlog's other events (format description, GTID lists...) are not. */
+export type RawEventType = 'rotate' | 'mariadbgtid' | 'gtid' | 'query' | 'tablemap' | 'rows' | 'xid' | 'heartbeat';
+
+/**
+ * A binlog event as the stream reads it. Every event has every field, undefined where its type has none
+ * (rawBinlogEvent makes them so), so that all share one shape and the stream's reads of them stay monomorphic.
+ */
 export interface RawBinlogEvent {
-  getEventName(): string;
+  readonly type: RawEventType;
+  /** Milliseconds since the epoch (the header's seconds). */
   readonly timestamp: number;
+  /** Offset of the next event in the binlog file, from the header; 0 for artificial events. */
   readonly nextPosition: number;
-  /** Offset of the event itself, from its raw header (set by the client; absent for artificial events). */
-  eventStart?: number;
-  readonly gtid?: string;
-  // rotate / heartbeat
-  readonly binlogName?: string;
-  readonly position?: number;
-  // query
-  readonly query?: string;
-  /** The statement's default database. */
-  readonly schema?: string;
-  readonly slaveProxyId?: number;
-  // mariadbgtid
-  readonly standalone?: boolean;
+  /** Offset of the event itself; undefined where nextPosition is 0. */
+  readonly eventStart: number | undefined;
+  /**
+   * The GTID of the event group the event is part of (a GTID event's own), from its GTID event to its commit
+   * (XID, COMMIT, ROLLBACK, XA COMMIT/ROLLBACK, XA PREPARE) or the next GTID event; undefined outside one, and
+   * in a group that has none (MySQL with gtid_mode OFF).
+   */
+  readonly gtid: string | undefined;
+  /** rotate: the binlog file and offset the stream goes on at. */
+  readonly file: string | undefined;
+  readonly position: number | undefined;
+  /** query: the statement, its default database and the id of the thread that ran it. */
+  readonly query: string | undefined;
+  readonly database: string | undefined;
+  readonly threadId: number | undefined;
+  /** mariadbgtid: FL_STANDALONE, a group without BEGIN…COMMIT, such as DDL. */
+  readonly standalone: boolean | undefined;
   /**
    * tablemap: the table map of a captured table; rows: the one in force for its table id. The same object for as
    * long as the table id's table map events carry the same bytes.
    */
-  readonly tableMap?: TableMap;
-  /** rows (writerows / updaterows / deleterows): the whole event, header and checksum included. */
-  readonly rowsEvent?: Buffer;
+  readonly tableMap: TableMap | undefined;
+  /** rows: the whole event, header and checksum included. */
+  readonly rowsEvent: Buffer | undefined;
+}
+
+/** The fields of a RawBinlogEvent that only some types have. */
+export type RawEventDetails = Partial<Pick<RawBinlogEvent, 'file' | 'position' | 'query' | 'database' | 'threadId' | 'standalone' | 'tableMap' | 'rowsEvent'>>;
+
+const NO_DETAILS: RawEventDetails = {};
+
+/** A RawBinlogEvent, in the one shape all have. */
+export function rawBinlogEvent(
+  type: RawEventType,
+  timestamp: number,
+  nextPosition: number,
+  eventStart: number | undefined,
+  gtid: string | undefined,
+  details: RawEventDetails = NO_DETAILS,
+): RawBinlogEvent {
+  return {
+    type,
+    timestamp,
+    nextPosition,
+    eventStart,
+    gtid,
+    file: details.file,
+    position: details.position,
+    query: details.query,
+    database: details.database,
+    threadId: details.threadId,
+    standalone: details.standalone,
+    tableMap: details.tableMap,
+    rowsEvent: details.rowsEvent,
+  };
 }
 
 export type BinlogStart =
@@ -55,7 +111,7 @@ export interface BinlogClientOptions {
   readonly tables: Readonly<Record<string, string[]>>;
   readonly heartbeatMs: number;
   readonly highWater: number;
-  /** binlog_checksum is CRC32: verify every event before zongji decodes it. */
+  /** binlog_checksum is CRC32: every event ends in its CRC32, checked before it is decoded. */
   readonly checksum: boolean;
   /** The server's flavor, which table maps are read by. */
   readonly flavor: Flavor;
@@ -65,31 +121,30 @@ export interface BinlogClientOptions {
   readonly onFailure?: (error: Error) => void;
 }
 
-/** The parts of a mysql2 connection and packet the tap touches (mysql2 internals). */
+/** The parts of a mysql2 connection and packet the tap touches (mysql2 internals: lib/base/connection.js). */
 interface TappableConnection {
   handlePacket(packet?: RawPacket): void;
   _command?: { constructor: { name: string } };
   /** While set, handlePacket queues packets (clones sharing the buffer) and handles them again on resume. */
   _paused?: boolean;
+  /** Once set, handlePacket drops every packet. */
+  _fatalError?: unknown;
+  /** The sequence id the next packet from the server must carry. */
+  sequenceId: number;
 }
 
 interface RawPacket {
+  readonly sequenceId: number;
   readonly buffer: Buffer;
   readonly offset: number;
   readonly end: number;
 }
 
-/** What zongji decodes: everything but table maps and rows events, which it then skips unparsed (see tapPackets). */
-const EVENTS = ['rotate', 'query', 'xid', 'mariadbgtid', 'gtid', 'heartbeat'];
+/** A protocol packet's largest payload: a longer one is split into packets of this size and a shorter last one. */
+const MAX_PACKET_LENGTH = 0xff_ffff;
 
-const TABLE_MAP_NAME = (): string => 'tablemap';
-
-/** The names zongji gave rows events, which the stream goes by. */
-const ROWS_EVENT_NAMES: Readonly<Record<RowsOp, () => string>> = {
-  c: () => 'writerows',
-  u: () => 'updaterows',
-  d: () => 'deleterows',
-};
+/** The statements (trimmed) of the Query events that end an event group, as zongji's GTID bookkeeping told them. */
+const CLOSING_QUERY = /^(?:COMMIT|ROLLBACK)$|^XA (?:COMMIT|ROLLBACK)/i;
 
 export class BinlogClient {
   private readonly zongji: ZongJi;
@@ -102,8 +157,8 @@ export class BinlogClient {
   private lastHeard = Date.now();
   private verified = 0;
   private streaming = false;
-  /** Header of the packet zongji is decoding right now. */
-  private header: EventHeader | null = null;
+  /** The GTID of the event group being read (see RawBinlogEvent.gtid). */
+  private gtid: string | undefined = undefined;
   /** database → captured tables. */
   private readonly captured: ReadonlyMap<string, ReadonlySet<string>>;
   /** The last table map event of each captured table's table id: its body and what it parsed to. */
@@ -112,7 +167,6 @@ export class BinlogClient {
   constructor(private readonly options: BinlogClientOptions) {
     this.captured = new Map(Object.entries(options.tables).map(([database, tables]) => [database, new Set(tables)]));
     this.zongji = new ZongJi(mysql2Options(options.connection) as ConstructorParameters<typeof ZongJi>[0]);
-    this.zongji.on('binlog', (event) => this.push(event as unknown as RawBinlogEvent));
     this.zongji.on('error', (error: unknown) => this.fail(classifyMysqlError(error, 'reading the binlog')));
   }
 
@@ -120,7 +174,6 @@ export class BinlogClient {
     const start = this.options.start;
     this.zongji.start({
       serverId: this.options.replicaServerId,
-      includeEvents: EVENTS,
       ...('gtids' in start ? { gtidSet: start.gtids } : { filename: start.file, position: start.pos }),
     });
     // Queued ahead of zongji's own preamble on the binlog connection, so it is in force when the dump starts.
@@ -188,52 +241,129 @@ export class BinlogClient {
   }
 
   /**
-   * Reads each binlog event packet's raw header as mysql2 hands the packet to zongji: to check its CRC32 (zongji
-   * skips the checksum bytes unread; a mismatch fails the connection, which is reopened at the current
-   * transaction's start), to learn where the event starts (zongji reports only where it ends), and to queue table
-   * maps and rows events, which zongji skips unparsed as they are not among its includeEvents.
+   * Takes each binlog event packet (a 0x00 marker, then the event) as mysql2 hands it to zongji's Binlog command,
+   * and reads it here instead, doing mysql2's bookkeeping of it: the sequence id. EOF and error packets, and
+   * every packet of the commands before the dump, go on to mysql2 and zongji, which end the dump on them.
    *
-   * Binlog order holds: zongji handles a packet synchronously, emitting its event (if any) before handlePacket
-   * returns, and this queues a packet's table map or rows event after that. Back-pressure pauses the connection,
-   * and a paused mysql2 connection queues the packets that arrive and hands each to handlePacket again on resume;
-   * so a packet is read here only while the connection is not paused, when zongji gets it too.
+   * Binlog order holds: packets are read one by one as they arrive, each decoded and queued before the next.
+   * Back-pressure pauses the connection, and a paused mysql2 connection queues the packets that arrive and hands
+   * each to handlePacket again on resume; so a packet is read here only while the connection is not paused.
    */
   private tapPackets(connection: TappableConnection): void {
     const original = connection.handlePacket.bind(connection);
     connection.handlePacket = (packet?: RawPacket): void => {
-      if (connection._paused === true) {
-        original(packet); // queued; back here on resume
+      if (
+        packet === undefined ||
+        connection._paused === true ||
+        connection._fatalError != null ||
+        packet.buffer[packet.offset] !== 0x00 ||
+        connection._command?.constructor.name !== 'Binlog'
+      ) {
+        original(packet); // queued while paused: back here on resume
         return;
       }
-      this.header = null;
-      let ours: RawBinlogEvent | null = null;
-      if (packet !== undefined && connection._command?.constructor.name === 'Binlog' && packet.buffer[packet.offset] === 0x00) {
-        if (!this.streaming) {
-          this.streaming = true;
-          this.options.onStreaming?.();
-        }
-        const event = packet.buffer.subarray(packet.offset + 1, packet.end);
-        const header = event.length >= EVENT_HEADER_LENGTH ? parseEventHeader(event) : null;
-        if (header !== null && header.length === event.length) {
-          if (this.options.checksum) {
-            if (!checksumMatches(event)) {
-              this.fail(new ConnectionError(`binlog event of type ${header.type} ending at ${header.nextPosition} fails its CRC32 check`));
-              return;
-            }
-            this.verified++;
-          }
-          this.header = header;
-          try {
-            ours = header.type === BinlogEventType.TABLE_MAP ? this.tableMapEvent(event, header) : this.rowsEvent(event, header);
-          } catch (error) {
-            this.fail(error as Error);
-            return;
-          }
-        }
+      if (packet.sequenceId !== connection.sequenceId) {
+        this.fail(new ConnectionError(`binlog packet ${packet.sequenceId} arrived where ${connection.sequenceId} was due: the stream lost packets`));
+        return;
       }
-      original(packet);
-      if (ours !== null) this.push(ours);
+      // A clone (as a paused connection queues) does not keep numPackets, which the payload's length tells.
+      connection.sequenceId = (connection.sequenceId + Math.floor((packet.end - packet.offset) / MAX_PACKET_LENGTH) + 1) % 256;
+      this.read(packet.buffer.subarray(packet.offset + 1, packet.end));
     };
+  }
+
+  /**
+   * Checks an event's CRC32 (a mismatch fails the connection, which is reopened at the current transaction's
+   * start), decodes it and queues it if the stream reads its type.
+   */
+  private read(event: Buffer): void {
+    this.lastHeard = Date.now();
+    if (!this.streaming) {
+      this.streaming = true;
+      this.options.onStreaming?.();
+    }
+    const header = event.length >= EVENT_HEADER_LENGTH ? parseEventHeader(event) : null;
+    if (header === null || header.length !== event.length) {
+      this.fail(new ConnectionError(`binlog event packet of ${event.length} bytes holds an event of ${header?.length ?? 'fewer than 19'} bytes`));
+      return;
+    }
+    if (this.options.checksum) {
+      if (!checksumMatches(event)) {
+        this.fail(new ConnectionError(`binlog event of type ${header.type} ending at ${header.nextPosition} fails its CRC32 check`));
+        return;
+      }
+      this.verified++;
+    }
+    let decoded: RawBinlogEvent | null;
+    try {
+      decoded = this.decode(event, header);
+    } catch (error) {
+      this.fail(
+        error instanceof TributaryError
+          ? error
+          : new SourceError(`binlog event of type ${header.type} ending at ${header.nextPosition} does not decode: ${(error as Error).message}`, { cause: error }),
+      );
+      return;
+    }
+    if (decoded !== null) this.push(decoded);
+  }
+
+  /**
+   * The event as the stream reads it, or null for one it does not read. Keeps the GTID of the event group being
+   * read, which every event carries: set by a GTID event, cleared after the group's commit.
+   */
+  private decode(event: Buffer, header: EventHeader): RawBinlogEvent | null {
+    const checksum = this.options.checksum;
+    switch (header.type) {
+      case BinlogEventType.TABLE_MAP:
+        return this.tableMapEvent(event, header);
+      case BinlogEventType.MARIADB_GTID: {
+        const gtid = parseMariadbGtid(event, checksum);
+        this.gtid = gtid.gtid;
+        return this.event('mariadbgtid', header, { standalone: gtid.standalone });
+      }
+      case BinlogEventType.GTID:
+        this.gtid = parseMysqlGtid(event, checksum).gtid!;
+        return this.event('gtid', header);
+      case BinlogEventType.GTID_TAGGED:
+        this.gtid = parseTaggedGtid(event, checksum).gtid;
+        return this.event('gtid', header);
+      case BinlogEventType.ANONYMOUS_GTID:
+        this.gtid = undefined; // a group without a GTID: the last one's must not label its events
+        return null;
+      case BinlogEventType.QUERY:
+      case BinlogEventType.MARIADB_QUERY_COMPRESSED: {
+        const query = parseQuery(event, checksum);
+        const decoded = this.event('query', header, { query: query.query, database: query.database, threadId: query.threadId });
+        if (CLOSING_QUERY.test(query.query.trim())) this.gtid = undefined;
+        return decoded;
+      }
+      case BinlogEventType.XID: {
+        const decoded = this.event('xid', header);
+        this.gtid = undefined;
+        return decoded;
+      }
+      case BinlogEventType.XA_PREPARE:
+        this.gtid = undefined; // the group ends here; its XA COMMIT comes as a group of its own
+        return null;
+      case BinlogEventType.ROTATE: {
+        const rotate = parseRotate(event, checksum);
+        return this.event('rotate', header, { file: rotate.file, position: Number(rotate.position) });
+      }
+      case BinlogEventType.HEARTBEAT:
+        return this.event('heartbeat', header);
+      case BinlogEventType.TRANSACTION_PAYLOAD:
+      case BinlogEventType.PARTIAL_UPDATE_ROWS:
+        throw unsupportedEvent(header.type);
+      default:
+        return this.rowsEvent(event, header);
+    }
+  }
+
+  /** A decoded event of the group being read, with its header's fields. */
+  private event(type: RawEventType, header: EventHeader, details?: RawEventDetails): RawBinlogEvent {
+    const { timestamp, nextPosition, length } = header;
+    return rawBinlogEvent(type, timestamp * 1000, nextPosition, nextPosition > 0 ? nextPosition - length : undefined, this.gtid, details);
   }
 
   /**
@@ -256,7 +386,7 @@ export class BinlogClient {
       known = { body: Buffer.from(body), map: parseTableMap(event, { checksum, flavor }) };
       this.tableMaps.set(tableId, known);
     }
-    return { getEventName: TABLE_MAP_NAME, timestamp: header.timestamp * 1000, nextPosition: header.nextPosition, tableMap: known.map };
+    return this.event('tablemap', header, { tableMap: known.map });
   }
 
   /**
@@ -264,27 +394,15 @@ export class BinlogClient {
    * chunk's, which mysql2 never reuses.
    */
   private rowsEvent(event: Buffer, header: EventHeader): RawBinlogEvent | null {
-    const op = rowsEventOp(header.type);
-    if (op === undefined) return null;
+    if (rowsEventOp(header.type) === undefined) return null;
     const tableMap = this.tableMaps.get(rowsEventTableId(event))?.map;
     if (tableMap === undefined) return null;
-    return {
-      getEventName: ROWS_EVENT_NAMES[op],
-      timestamp: header.timestamp * 1000,
-      nextPosition: header.nextPosition,
-      gtid: this.zongji.lastGtid,
-      tableMap,
-      rowsEvent: event,
-    };
+    return this.event('rows', header, { tableMap, rowsEvent: event });
   }
 
   private push(event: RawBinlogEvent): void {
-    if (this.stopped) return;
-    this.lastHeard = Date.now();
-    const header = this.header;
-    if (header !== null && header.nextPosition > 0 && header.nextPosition === event.nextPosition) {
-      event.eventStart = header.nextPosition - header.length;
-    }
+    // Nothing after a failure: the consumer must not read past the event that failed.
+    if (this.stopped || this.failure !== null) return;
     this.queue.push(event);
     if (!this.paused && this.queue.length >= this.options.highWater) this.setPaused(true);
     this.wake?.();
@@ -311,4 +429,15 @@ export class BinlogClient {
   private binlogConnection(): { pause(): void; resume(): void; query(sql: string, cb: () => void): void } | null {
     return (this.zongji as unknown as { connection: ReturnType<BinlogClient['binlogConnection']> }).connection;
   }
+}
+
+/** Events whose row changes cannot be read, which the server's settings should have ruled out (see errors.ts). */
+function unsupportedEvent(type: number): SourceError {
+  const [what, setting] =
+    type === BinlogEventType.TRANSACTION_PAYLOAD
+      ? ['a compressed transaction', 'binlog_transaction_compression = OFF']
+      : ['a partial JSON update', "binlog_row_value_options = ''"];
+  return new SourceError(`the binlog holds ${what} (event type ${type}), whose row changes cannot be read`, {
+    fix: `set ${setting} on the server (SET GLOBAL and my.cnf), then delete this source's checkpoint so that it starts over with a new snapshot`,
+  });
 }

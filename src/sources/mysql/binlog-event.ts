@@ -1,10 +1,11 @@
 /**
  * The binlog event envelope, as pure functions over Buffers: the 19-byte common header, the CRC32 checksum
- * trailer, and the small control events (rotate, format description, MariaDB and MySQL GTID, previous GTIDs,
- * XID, query, table map header). zongji decodes these for the binlog client, which checks every event's checksum
- * with this module independently of it (rows-event.ts decodes the row events); tests read captured binlog bytes.
+ * trailer, MariaDB's compressed payloads, and the small control events (rotate, format description, MariaDB and
+ * MySQL GTID, previous GTIDs, XID, query). The binlog client decodes the events it streams with these
+ * (table-map.ts and rows-event.ts decode the rest); tests read captured binlog bytes.
  */
-import { crc32 } from 'node:zlib';
+import { crc32, inflateSync } from 'node:zlib';
+import { SourceError } from '../../model/errors.js';
 import { MysqlGtidSet } from './position.js';
 
 /** Event type codes (MySQL `Log_event_type`, MariaDB additions from 160). */
@@ -27,12 +28,20 @@ export const enum BinlogEventType {
   GTID = 33,
   ANONYMOUS_GTID = 34,
   PREVIOUS_GTIDS = 35,
+  XA_PREPARE = 38,
+  /** binlog_row_value_options = PARTIAL_JSON. */
+  PARTIAL_UPDATE_ROWS = 39,
+  /** binlog_transaction_compression = ON. */
   TRANSACTION_PAYLOAD = 40,
+  /** MySQL 8.3+: the GTID of a transaction whose GTID has a tag. */
+  GTID_TAGGED = 42,
   MARIADB_ANNOTATE_ROWS = 160,
   MARIADB_BINLOG_CHECKPOINT = 161,
   MARIADB_GTID = 162,
   MARIADB_GTID_LIST = 163,
   MARIADB_START_ENCRYPTION = 164,
+  /** log_bin_compress=ON: a query event whose statement is compressed. */
+  MARIADB_QUERY_COMPRESSED = 165,
   /** log_bin_compress=ON: the row images zlib-compressed, v1 layout (166–168) and v2 layout (169–171). */
   MARIADB_WRITE_ROWS_COMPRESSED_V1 = 166,
   MARIADB_UPDATE_ROWS_COMPRESSED_V1 = 167,
@@ -88,7 +97,8 @@ export interface RotateEvent {
 
 export function parseRotate(event: Buffer, checksum: boolean): RotateEvent {
   const data = body(event, checksum);
-  return { position: data.readBigUInt64LE(0), file: data.subarray(8).toString('utf8') };
+  if (data.length <= 8) throw new RangeError(`rotate event of ${event.length} bytes names no binlog file`);
+  return { position: data.readBigUInt64LE(0), file: data.toString('utf8', 8) };
 }
 
 export interface FormatDescription {
@@ -136,6 +146,11 @@ export interface QueryEvent {
   readonly query: string;
 }
 
+/**
+ * A Query_log_event (2), or MariaDB's Query_compressed_log_event (165), whose statement is a compressed payload:
+ * thread id(4) exec time(4) database length(1) error code(2) status vars length(2), the status vars, the
+ * database and a NUL, then the statement to the end.
+ */
 export function parseQuery(event: Buffer, checksum: boolean): QueryEvent {
   const data = body(event, checksum);
   const threadId = data.readUInt32LE(0);
@@ -143,9 +158,39 @@ export function parseQuery(event: Buffer, checksum: boolean): QueryEvent {
   const errorCode = data.readUInt16LE(9);
   const statusLength = data.readUInt16LE(11);
   const databaseStart = 13 + statusLength;
-  const database = data.subarray(databaseStart, databaseStart + databaseLength).toString('utf8');
-  const query = data.subarray(databaseStart + databaseLength + 1).toString('utf8');
+  const queryStart = databaseStart + databaseLength + 1;
+  if (queryStart > data.length) throw new RangeError(`query event of ${event.length} bytes ends before its statement`);
+  const database = data.toString('utf8', databaseStart, databaseStart + databaseLength);
+  const statement = data.subarray(queryStart);
+  const compressed = event.readUInt8(4) === BinlogEventType.MARIADB_QUERY_COMPRESSED;
+  const query = (compressed ? inflateEventPayload(statement, `compressed query event of thread ${threadId}`) : statement).toString('utf8');
   return { threadId, database, errorCode, query };
+}
+
+/**
+ * MariaDB's compressed event payload (log_bin_compress; sql/log_event.cc binlog_buf_uncompress): a header byte
+ * (bit 7 set, algorithm 0 = zlib in bits 4–6, the width of the length in bits 0–2), the uncompressed length
+ * big-endian, then the zlib stream. `what` names the payload in errors.
+ */
+export function inflateEventPayload(payload: Buffer, what: string): Buffer {
+  const header = payload.length === 0 ? 0 : payload.readUInt8(0);
+  const lengthBytes = header & 0x07;
+  if ((header & 0xf0) !== 0x80 || lengthBytes < 1 || lengthBytes > 4 || payload.length < 1 + lengthBytes) {
+    throw new SourceError(`${what} has an unknown header byte 0x${header.toString(16)}`);
+  }
+  const length = payload.readUIntBE(1, lengthBytes);
+  const inflated = inflate(() => inflateSync(payload.subarray(1 + lengthBytes)), what);
+  if (inflated.length !== length) throw new SourceError(`${what} inflates to ${inflated.length} bytes, not the ${length} it declares`);
+  return inflated;
+}
+
+/** zlib's result, or a SourceError naming `what` when the bytes are not what zlib wrote. */
+export function inflate(run: () => Buffer, what: string): Buffer {
+  try {
+    return run();
+  } catch (error) {
+    throw new SourceError(`${what} does not inflate: ${(error as Error).message}`);
+  }
 }
 
 /** A length-encoded integer (as in the client protocol): [value, bytes used]. */
@@ -221,6 +266,110 @@ function gtidEventTail(data: Buffer): GtidEventTail {
   const lengthAt = originalFollows ? 31 : 24;
   const transactionLength = data.length > lengthAt ? readLengthEncoded(data, lengthAt)[0] : null;
   return { ...clock, immediateCommitMicros, originalCommitMicros, transactionLength };
+}
+
+export interface TaggedGtidEvent {
+  readonly flags: number;
+  readonly uuid: string;
+  readonly tag: string;
+  readonly gno: bigint;
+  /** `uuid:tag:gno`. */
+  readonly gtid: string;
+}
+
+/** Gtid_event's fields in the tagged layout, by field id (Gtid_event::define_fields). */
+const enum TaggedGtidField {
+  FLAGS = 0,
+  UUID = 1,
+  GNO = 2,
+  TAG = 3,
+}
+/** Field ids a reader must know to read the event: the fields of MySQL 8.4 (ids 0–11). */
+const TAGGED_GTID_KNOWN_FIELDS = 12n;
+/** libs/mysql/gtid/tag.h tag_max_length. */
+const TAG_MAX_LENGTH = 32;
+
+/**
+ * A Gtid_tagged_log_event (42, MySQL 8.3+, written for a transaction whose GTID has a tag): one mysql::serialization
+ * message (libs/mysql/serialization) of varints: format version (1), the message's size in bytes from its start,
+ * the last non-ignorable field id, then each field present as its id and value in ascending id order, absent
+ * fields taking their defaults. The UUID is 16 varints, the GNO a signed varint, the tag a varint length and its
+ * bytes. The fields after the tag (logical clock, commit times, lengths, versions) are not read.
+ */
+export function parseTaggedGtid(event: Buffer, checksum: boolean): TaggedGtidEvent {
+  const header = parseEventHeader(event);
+  const data = body(event, checksum);
+  const reader = new VarintReader(data, data.length, `tagged GTID event ending at ${header.nextPosition}`);
+  const version = reader.unsigned();
+  if (version !== 1n) throw new RangeError(`${reader.what} has serialization format version ${version}, not 1`);
+  const size = Number(reader.unsigned());
+  if (size > data.length) throw new RangeError(`${reader.what} declares a message of ${size} bytes in ${data.length}`);
+  reader.end = size;
+  const lastNonIgnorable = reader.unsigned();
+  if (lastNonIgnorable >= TAGGED_GTID_KNOWN_FIELDS) {
+    throw new RangeError(`${reader.what} needs field ${lastNonIgnorable} to be read, which MySQL 8.4 did not write`);
+  }
+  let flags = 0;
+  if (reader.nextFieldIs(TaggedGtidField.FLAGS)) flags = Number(reader.unsigned());
+  if (!reader.nextFieldIs(TaggedGtidField.UUID)) throw new RangeError(`${reader.what} has no source UUID`);
+  const uuidBytes = Buffer.alloc(16);
+  for (let i = 0; i < 16; i++) uuidBytes[i] = Number(reader.unsigned());
+  if (!reader.nextFieldIs(TaggedGtidField.GNO)) throw new RangeError(`${reader.what} has no GNO`);
+  const gno = reader.signed();
+  if (gno < 1n || gno >= GNO_END) throw new RangeError(`${reader.what} has invalid GNO ${gno}`);
+  let tag = '';
+  if (reader.nextFieldIs(TaggedGtidField.TAG)) {
+    const length = Number(reader.unsigned());
+    if (length > TAG_MAX_LENGTH) throw new RangeError(`${reader.what} has a tag of ${length} bytes, longer than ${TAG_MAX_LENGTH}`);
+    tag = reader.bytes(length).toString('latin1');
+  }
+  const uuid = formatUuid(uuidBytes);
+  return { flags, uuid, tag, gno, gtid: tag === '' ? `${uuid}:${gno}` : `${uuid}:${tag}:${gno}` };
+}
+
+/**
+ * mysql::serialization's variable-length integers (libs/mysql/serialization/variable_length_integers.h): the
+ * number of trailing one bits of the first byte is the count of bytes that follow (8 at most); the value is the
+ * rest of the first byte then those bytes, little-endian. A signed value v is stored as 2v, or -2v-1 when negative.
+ */
+class VarintReader {
+  private offset = 0;
+
+  constructor(
+    private readonly data: Buffer,
+    /** Where the message ends: reads beyond it fail. */
+    public end: number,
+    readonly what: string,
+  ) {}
+
+  unsigned(): bigint {
+    const first = this.bytes(1)[0]!;
+    let extra = 0;
+    while (extra < 8 && ((first >> extra) & 1) === 1) extra++;
+    const rest = this.bytes(extra);
+    let value = 0n;
+    for (let i = extra - 1; i >= 0; i--) value = (value << 8n) | BigInt(rest[i]!);
+    return extra === 8 ? value : (value << BigInt(7 - extra)) | BigInt(first >> (extra + 1));
+  }
+
+  signed(): bigint {
+    const value = this.unsigned();
+    return (value & 1n) === 1n ? -(value >> 1n) - 1n : value >> 1n;
+  }
+
+  bytes(count: number): Buffer {
+    if (this.offset + count > this.end) throw new RangeError(`${this.what} ends inside a field`);
+    const out = this.data.subarray(this.offset, this.offset + count);
+    this.offset += count;
+    return out;
+  }
+
+  /** Whether the next field is `id`, whose id is then read: ids below 128 are one byte, twice the id. */
+  nextFieldIs(id: number): boolean {
+    if (this.offset >= this.end || this.data[this.offset] !== id << 1) return false;
+    this.offset++;
+    return true;
+  }
 }
 
 /** The Previous_gtids_log_event (35) body: the GTID set executed before this binlog file, as MySQL prints it. */

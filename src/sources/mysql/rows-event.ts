@@ -16,7 +16,7 @@ import { inflateRawSync, inflateSync } from 'node:zlib';
 import type { Op, Row, Value } from '../../model/change.js';
 import type { Column } from '../../model/schema.js';
 import { SourceError } from '../../model/errors.js';
-import { BinlogEventType, CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, readLengthEncoded } from './binlog-event.js';
+import { BinlogEventType, CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, inflate, inflateEventPayload, readLengthEncoded } from './binlog-event.js';
 import { planColumn, Read, type ColumnPlan, type TableMapColumn } from './column-plan.js';
 import { jsonBinaryToText } from './json-binary.js';
 import { bitsValue } from './types.js';
@@ -100,23 +100,8 @@ export function parseRowsEvent(event: Buffer, checksum: boolean): RowsEvent {
   const presentAfter = op === 'u' ? event.subarray(offset, offset + bitmapBytes) : null;
   if (presentAfter !== null) offset += bitmapBytes;
   if (offset > end) throw new SourceError(`rows event of table id ${tableId} (type ${type}) ends inside its header`);
-  const images = isCompressed(type) ? inflateImages(event.subarray(offset, end), tableId) : event.subarray(offset, end);
+  const images = isCompressed(type) ? inflateEventPayload(event.subarray(offset, end), `compressed rows event of table id ${tableId}`) : event.subarray(offset, end);
   return { op, tableId, columnCount, present, presentAfter, images };
-}
-
-/** MariaDB's compressed event payload (sql/log_event.cc binlog_buf_uncompress). */
-function inflateImages(payload: Buffer, tableId: number): Buffer {
-  const header = payload.length === 0 ? 0 : payload.readUInt8(0);
-  const lengthBytes = header & 0x07;
-  if ((header & 0xf0) !== 0x80 || lengthBytes < 1 || lengthBytes > 4 || payload.length < 1 + lengthBytes) {
-    throw new SourceError(`compressed rows event of table id ${tableId} has an unknown header byte 0x${header.toString(16)}`);
-  }
-  const length = payload.readUIntBE(1, lengthBytes);
-  const images = inflate(() => inflateSync(payload.subarray(1 + lengthBytes)), `compressed rows event of table id ${tableId}`);
-  if (images.length !== length) {
-    throw new SourceError(`compressed rows event of table id ${tableId} inflates to ${images.length} bytes, not the ${length} it declares`);
-  }
-  return images;
 }
 
 export interface RowImage {
@@ -360,12 +345,4 @@ function inflateColumn(bytes: Buffer, table: string, column: string): Buffer {
     return inflate(() => ((header & 0x08) !== 0 ? inflateRawSync(compressed) : inflateSync(compressed)), `compressed value of ${table}.${column}`);
   }
   throw new SourceError(`compressed value of ${table}.${column} uses unknown method ${method}`);
-}
-
-function inflate(run: () => Buffer, what: string): Buffer {
-  try {
-    return run();
-  } catch (error) {
-    throw new SourceError(`${what} does not inflate: ${(error as Error).message}`);
-  }
 }

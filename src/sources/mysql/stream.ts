@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../ops/logger.js';
 import { backoffDelay, isRetriable, sleep } from '../../ops/retry.js';
-import type { ChangeEvent, MysqlSourceInfo, Op, SourceEvent } from '../../model/change.js';
+import type { ChangeEvent, MysqlSourceInfo, SourceEvent } from '../../model/change.js';
 import { qualifiedName, type TableSchema } from '../../model/schema.js';
 import { invariant } from '../../model/errors.js';
 import { BinlogClient, type BinlogStart, type RawBinlogEvent } from './binlog-client.js';
@@ -173,12 +173,11 @@ export class StreamState {
   }
 
   async handle(raw: RawBinlogEvent): Promise<SourceEvent[]> {
-    const name = raw.getEventName();
     const start = raw.eventStart ?? this.lastEnd;
     if (raw.nextPosition > 0) this.lastEnd = raw.nextPosition;
-    switch (name) {
+    switch (raw.type) {
       case 'rotate':
-        this.file = raw.binlogName!;
+        this.file = raw.file!;
         this.lastEnd = raw.position!;
         if (this.tx === null) this.committed = { ...this.committed, file: this.file, pos: raw.position! };
         return [];
@@ -194,16 +193,12 @@ export class StreamState {
       case 'tablemap':
         await this.tableMap(raw.tableMap!);
         return [];
-      case 'writerows':
-      case 'updaterows':
-      case 'deleterows':
-        return this.rows(raw, name === 'writerows' ? 'c' : name === 'updaterows' ? 'u' : 'd', start);
+      case 'rows':
+        return this.rows(raw, start);
       case 'xid':
         return this.commit(raw);
       case 'heartbeat':
         return this.tx === null ? [{ type: 'heartbeat', position: serializeCheckpoint(this.committed) }] : [];
-      default:
-        return [];
     }
   }
 
@@ -235,21 +230,21 @@ export class StreamState {
     if (sql === 'BEGIN' || sql.startsWith('XA START')) {
       if (this.tx === null) this.begin(raw.gtid ?? null, at);
       this.tx!.explicit = true;
-      this.tx!.thread = raw.slaveProxyId === undefined ? null : BigInt(raw.slaveProxyId);
+      this.tx!.thread = raw.threadId === undefined ? null : BigInt(raw.threadId);
       return [];
     }
     const closes = /^(COMMIT|ROLLBACK|XA (COMMIT|ROLLBACK|PREPARE))\b/.test(sql) && !/^ROLLBACK\s+TO\b/.test(sql);
     // Inside BEGIN…COMMIT, statements such as SAVEPOINT are part of the transaction.
     if (this.tx?.explicit === true && !closes) return [];
     // DDL and other standalone statements commit on their own; the next table map shows any change in columns.
-    const truncated = this.options.truncate === false ? undefined : truncatedTable(raw.query ?? '', raw.schema);
+    const truncated = this.options.truncate === false ? undefined : truncatedTable(raw.query ?? '', raw.database);
     const config = truncated === undefined ? undefined : this.configs.get(truncated);
-    const thread = raw.slaveProxyId === undefined ? null : BigInt(raw.slaveProxyId);
+    const thread = raw.threadId === undefined ? null : BigInt(raw.threadId);
     const gtid = this.tx?.gtid ?? raw.gtid ?? null;
     const committed = this.commit(raw);
     // The table map shows changed names and types but not nullability: after an ALTER of a captured table the
     // next table map re-reads the catalog even when its columns look the same.
-    const altered = alteredTable(raw.query ?? '', raw.schema);
+    const altered = alteredTable(raw.query ?? '', raw.database);
     const version = altered === undefined ? undefined : this.versions.get(altered);
     if (version !== undefined) this.versions.set(altered!, { ...version, signature: '' });
     if (config === undefined) return committed;
@@ -292,12 +287,14 @@ export class StreamState {
     this.tableIds.set(map.tableId, { map, name, version, decoder: null });
   }
 
-  private rows(raw: RawBinlogEvent, op: Op, at: number): SourceEvent[] {
+  private rows(raw: RawBinlogEvent, at: number): SourceEvent[] {
     const map = raw.tableMap;
     const mapped = map === undefined ? undefined : this.tableIds.get(map.tableId);
     invariant(mapped !== undefined && mapped.map === map && raw.rowsEvent !== undefined, `rows event of table id ${map?.tableId} without its bytes or table map`);
     const schema = mapped.version.schema;
-    const images = this.decoder(mapped).decode(parseRowsEvent(raw.rowsEvent, this.options.checksum));
+    const rowsEvent = parseRowsEvent(raw.rowsEvent, this.options.checksum);
+    const op = rowsEvent.op;
+    const images = this.decoder(mapped).decode(rowsEvent);
     if (this.tx === null) this.begin(raw.gtid ?? null, at); // a non-transactional table outside BEGIN…COMMIT
     const tx = this.tx!;
     const tableName = qualifiedName(schema.id);
