@@ -9,15 +9,8 @@ import { readFileSync } from 'node:fs';
 import { SourceError } from '../../src/model/errors.js';
 import type { ColumnMetadata, TableMapColumn } from '../../src/sources/mysql/column-plan.js';
 import type { Flavor } from '../../src/sources/mysql/errors.js';
-import {
-  catalogTemporalTypes,
-  collationCharset,
-  parseTableMap,
-  tableMapId,
-  tableMapTarget,
-  withColumnTypes,
-  type TableMap,
-} from '../../src/sources/mysql/table-map.js';
+import { catalogTemporalTypes, collationCharset, withColumnTypes } from '../../src/sources/mysql/column-type.js';
+import { parseTableMap, tableMapId, tableMapTarget, type TableMap } from '../../src/sources/mysql/table-map.js';
 import { binlogEvent, lenenc, lenencStrings, tableMapBody, type TableMapSpec } from '../support/binlog-bytes.js';
 import { zongjiDecoder, zongjiTableColumns, zongjiTableMap } from '../support/zongji-decode.js';
 

@@ -14,7 +14,8 @@ import type { Flavor } from './errors.js';
 import { buildTableSchema, parseTableName, readCatalogTable, reconcileWithBinlog, type MysqlTableConfig } from './catalog.js';
 import { advanceGtids, checkpointSerializer, serializeCheckpoint, type MysqlCheckpoint } from './position.js';
 import { parseRowsEvent, RowsDecoder } from './rows-event.js';
-import { catalogTemporalTypes, withColumnTypes, type TableMap } from './table-map.js';
+import { catalogTemporalTypes, withColumnTypes } from './column-type.js';
+import type { TableMap } from './table-map.js';
 import type { ActivityListener } from '../source.js';
 
 export interface StreamOptions {
