@@ -10,7 +10,8 @@ import { PassThrough } from 'node:stream';
 import mysql from 'mysql2';
 import { ConnectionError, SourceError } from '../../src/model/errors.js';
 import { BinlogEventType } from '../../src/sources/mysql/binlog-event.js';
-import { BinlogClient, type BinlogClientOptions, type RawBinlogEvent } from '../../src/sources/mysql/binlog-client.js';
+import { BinlogClient, type BinlogClientOptions } from '../../src/sources/mysql/binlog-client.js';
+import type { RawBinlogEvent } from '../../src/sources/mysql/raw-event.js';
 import {
   binlogEvent,
   lenencStrings,

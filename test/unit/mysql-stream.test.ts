@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { ChangeEvent, MysqlSourceInfo, SourceEvent } from '../../src/model/change.js';
 import { silentLogger } from '../../src/ops/logger.js';
-import { rawBinlogEvent, type RawBinlogEvent, type RawEventType } from '../../src/sources/mysql/binlog-client.js';
+import { rawBinlogEvent, type RawBinlogEvent, type RawEventType } from '../../src/sources/mysql/raw-event.js';
 import type { QueryConnection } from '../../src/sources/mysql/connection.js';
 import { parseCheckpoint, serializeCheckpoint, type MysqlCheckpoint } from '../../src/sources/mysql/position.js';
 import { rowsEventTableId } from '../../src/sources/mysql/rows-event.js';
