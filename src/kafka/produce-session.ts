@@ -104,13 +104,7 @@ export class ProduceSession {
   }
 
   async #checkProduceVersion(): Promise<void> {
-    const produce = (await this.#client.listApis()).find((api) => api.apiKey === PRODUCE_API_KEY);
-    if (produce === undefined || produce.minVersion > PRODUCE_VERSION || produce.maxVersion < PRODUCE_VERSION) {
-      throw new TributaryError(
-        `The Kafka brokers at ${this.#settings.brokers.join(', ')} speak Produce v${produce?.minVersion}-v${produce?.maxVersion}, Tributary v${PRODUCE_VERSION}`,
-        { fix: 'use Kafka 2.4 or newer' },
-      );
-    }
+    checkProduceVersion(await this.#client.listApis(), this.#settings.brokers);
     this.#produceVersionChecked = true;
   }
 
@@ -193,6 +187,17 @@ export class ProduceSession {
   #acknowledged(batch: PendingBatch): void {
     batch.acknowledged = true;
     this.#sequences.get(batch.topic)![batch.partition] = batch.baseSequence + batch.records;
+  }
+}
+
+/** Throws, naming the fix, unless the brokers' ApiVersions answer includes the Produce version we send. */
+export function checkProduceVersion(apis: readonly { apiKey: number; minVersion: number; maxVersion: number }[], brokers: readonly string[]): void {
+  const produce = apis.find((api) => api.apiKey === PRODUCE_API_KEY);
+  if (produce === undefined || produce.minVersion > PRODUCE_VERSION || produce.maxVersion < PRODUCE_VERSION) {
+    throw new TributaryError(
+      `The Kafka brokers at ${brokers.join(', ')} speak Produce v${produce?.minVersion}-v${produce?.maxVersion}, Tributary v${PRODUCE_VERSION}`,
+      { fix: 'use Kafka 2.4 or newer' },
+    );
   }
 }
 

@@ -49,12 +49,16 @@ const LOG_OVERHEAD = 12;
 
 /** Uncompressed records of a compressed batch are written here first: compressSync copies, never keeps, its input. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
+/** Each record's body size, from the sizing pass for the writing pass. */
+let bodySizes = new Int32Array(1024);
 
 export function encodeRecordBatch(records: readonly BatchRecord[], fields: RecordBatchFields): Buffer {
   invariant(records.length > 0, 'a record batch needs at least one record');
+  if (bodySizes.length < records.length) bodySizes = new Int32Array(Math.max(records.length, bodySizes.length * 2));
   let recordsBytes = 0;
   for (let i = 0; i < records.length; i++) {
     const body = recordBodyBytes(records[i]!, i);
+    bodySizes[i] = body;
     recordsBytes += varintBytes(body) + body;
   }
 
@@ -112,7 +116,7 @@ function writeRecords(records: readonly BatchRecord[], target: Buffer, start: nu
   let at = start;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    at = writeVarint(target, at, recordBodyBytes(record, i));
+    at = writeVarint(target, at, bodySizes[i]!);
     target[at++] = 0; // attributes: unused
     target[at++] = 0; // timestampDelta: every record has the batch's timestamp
     at = writeVarint(target, at, i);

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { produceV9, type MessageRecord } from '@platformatic/kafka';
 import { createProduceRequest } from '../../src/kafka/produce-request.js';
 import { encodeRecordBatch } from '../../src/kafka/record-batch.js';
+import { checkProduceVersion } from '../../src/kafka/produce-session.js';
+import { TributaryError } from '../../src/model/errors.js';
 
 const TIMESTAMP = 1_767_225_600_123;
 const PRODUCER = { producerId: 77n, producerEpoch: 2 };
@@ -34,4 +36,15 @@ test('a request of several topics and partitions is byte for byte what @platform
     })),
   }));
   assert.deepEqual(createProduceRequest(-1, 30_000, topics).buffer, expected);
+});
+
+test('brokers that do not speak Produce v9 are refused, naming the brokers and the fix', () => {
+  const brokers = ['127.0.0.1:9092'];
+  assert.doesNotThrow(() => checkProduceVersion([{ apiKey: 0, minVersion: 3, maxVersion: 12 }], brokers));
+  for (const apis of [[{ apiKey: 0, minVersion: 0, maxVersion: 8 }], [{ apiKey: 0, minVersion: 10, maxVersion: 13 }], [{ apiKey: 1, minVersion: 0, maxVersion: 17 }]]) {
+    assert.throws(
+      () => checkProduceVersion(apis, brokers),
+      (error: unknown) => error instanceof TributaryError && /127\.0\.0\.1:9092 speak Produce/.test(error.message) && /Kafka 2\.4 or newer/.test(error.fix ?? ''),
+    );
+  }
 });
